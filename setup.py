@@ -1,0 +1,28 @@
+"""Installs the `simulation` package and the `simulate` command."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="dongguan-clusters",
+    version="0.1.0",
+    description="Agent-based model of Dongguan's industrial clusters under 东府〔2021〕10号",
+    python_requires=">=3.12",
+    packages=find_packages(include=["simulation", "simulation.*"]),
+    package_data={"simulation": ["data/*.csv", "data/*.md"]},
+    install_requires=[
+        "mesa[network]==3.5.1",
+        "numpy>=2.0",
+        "scipy>=1.13",
+        "matplotlib>=3.9",
+        "click>=8.1",
+        "pydantic>=2.7",
+        "tomlkit>=0.13",
+        "pandas>=2.2",
+        "pyarrow>=16",
+        "rich>=13",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9"],
+    },
+    entry_points={"console_scripts": ["simulate=simulation.cli:main"]},
+)

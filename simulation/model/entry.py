@@ -1,0 +1,139 @@
+"""New firms: spin-offs from local incumbents and investment attracted by the agencies.
+
+Spin-offs arise in proportion to the firms of a cluster in a town (they stay in the parent's
+industry and region, Klepper), more so in a core zone (zone effects work mostly through entry,
+Alder, Shao & Zilibotti 2016). Entrants are small, below the cluster's productivity with more
+dispersion (Foster, Haltiwanger & Syverson 2008), and grow towards a target size if they can
+finance, house and staff it. Attracted investors (客商库) are larger, more productive, and go to
+the cluster's core zones first. Every entrant needs floor space in its town at once: without
+vacant floor it does not come (attracted investors try the town with most vacant floor).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.datapack import ABOVE_SCALE_THRESHOLD
+from simulation.model.firm_table import ORIGIN_ATTRACTED, ORIGIN_SPINOFF
+
+if TYPE_CHECKING:
+    from simulation.model.model import ClusterModel
+
+SPINOFF_SIZE = (2.0, 8.0)  # M CNY a year at entry, log-uniform (ASSUMPTION)
+SPINOFF_TARGET_LOG = (1.0, 0.7)  # log of target / entry size: mean, sd (ASSUMPTION)
+ATTRACTED_START_SHARE = 0.25  # an attracted firm starts at this share of its target
+ATTRACTED_PREMIUM = 0.1  # their log-TFP above the cluster frontier
+ATTRACTED_TO_ZONE = 0.8  # probability an attracted firm picks one of its cluster's core zones
+ENTRANT_DISPERSION = 1.3  # entrants' productivity dispersion relative to incumbents
+
+
+def spinoff_counts(m: ClusterModel) -> np.ndarray:
+    """Poisson number of spin-offs per (cluster, town) this step."""
+    f, n = m.firms, m.firms.n
+    alive = f.alive[:n]
+    counts = np.bincount(
+        f.cluster[:n][alive] * m.towns.n + f.town[:n][alive], minlength=m.n_clusters * m.towns.n
+    ).reshape(m.n_clusters, m.towns.n)
+    expected = m.p.behaviour.spinoff_rate * m.dt * counts * m.towns.zone_multiplier.T
+    return m.rng.poisson(expected)
+
+
+def spinoffs(m: ClusterModel) -> dict:
+    counts = spinoff_counts(m)
+    cluster, town = np.nonzero(counts)
+    reps = counts[cluster, town]
+    cluster, town = np.repeat(cluster, reps), np.repeat(town, reps)
+    k = cluster.size
+    lo, hi = np.log(SPINOFF_SIZE[0]), np.log(SPINOFF_SIZE[1])
+    revenue = np.exp(m.rng.uniform(lo, hi, k))
+    target = revenue * np.exp(SPINOFF_TARGET_LOG[0] + SPINOFF_TARGET_LOG[1] * m.rng.standard_normal(k))
+    b = m.p.behaviour
+    permanent = -b.entrant_productivity_gap + ENTRANT_DISPERSION * b.productivity_dispersion * m.rng.standard_normal(k)
+    return dict(cluster=cluster, town=town, revenue=revenue, target=target, permanent=permanent,
+                origin=np.full(k, ORIGIN_SPINOFF))
+
+
+def attracted(m: ClusterModel, requests: list[tuple[int, int]]) -> dict:
+    """Entrants for the agencies' (cluster, count) requests of this step."""
+    if not requests:
+        return dict(cluster=np.zeros(0, int), town=np.zeros(0, int), revenue=np.zeros(0), target=np.zeros(0),
+                    permanent=np.zeros(0), origin=np.zeros(0, np.int8))
+    cluster = np.concatenate([np.full(k, c) for c, k in requests])
+    k = cluster.size
+    town = np.empty(k, dtype=np.intp)
+    for i, c in enumerate(cluster):
+        zones = np.flatnonzero(m.towns.zone[:, c])
+        if zones.size and m.rng.random() < ATTRACTED_TO_ZONE:
+            w = m.towns.zone_multiplier[zones, c]
+            town[i] = zones[m.rng.choice(zones.size, p=w / w.sum())]
+        else:
+            w = m.location_weights[:, c]
+            town[i] = m.rng.choice(w.size, p=w / w.sum())
+    pol = m.p.policy
+    target = pol.attracted_firm_size * np.exp(0.5 * m.rng.standard_normal(k) - 0.125)
+    permanent = ATTRACTED_PREMIUM + m.p.behaviour.productivity_dispersion * m.rng.standard_normal(k)
+    return dict(cluster=cluster, town=town, revenue=ATTRACTED_START_SHARE * target, target=target,
+                permanent=permanent, origin=np.full(k, ORIGIN_ATTRACTED))
+
+
+def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
+    """Give entrants floor space; those who find none do not enter. Returns the admitted mask."""
+    k = entrants["cluster"].size
+    if k == 0:
+        return np.zeros(0, dtype=bool)
+    t = m.towns
+    cluster, town = entrants["cluster"], entrants["town"].copy()
+    logprod = entrants["permanent"] + m.common_productivity
+    capacity = entrants["revenue"] / np.exp(logprod) / 0.9
+    floor = m.floor_per_capacity[cluster] * capacity
+    attracted_ = entrants["origin"] == ORIGIN_ATTRACTED
+    # attracted investors go where floor is if their town has none
+    short = attracted_ & (t.vacancy[town] < floor)
+    town[short] = np.argmax(t.vacancy)
+    # first come, first housed: random order within each town, accepted while the town's
+    # vacant floor (reserved floor only for eligible clusters) covers the cumulative need
+    eligible = t.reserved_for[town, cluster]
+    order = np.lexsort((m.rng.random(k), town))
+    need = floor[order]
+    cum = np.cumsum(need)
+    town_start = np.searchsorted(town[order], np.arange(t.n))
+    before = np.concatenate([[0.0], cum])[town_start][town[order]]
+    within = cum - before
+    room = t.general_vacancy[town[order]] + np.where(eligible[order], t.reserved_vacancy[town[order]], 0.0)
+    admitted = np.zeros(k, dtype=bool)
+    admitted[order] = within <= room
+    wants_reserved = np.bincount(town[admitted & eligible], weights=floor[admitted & eligible], minlength=t.n)
+    total = np.bincount(town[admitted], weights=floor[admitted], minlength=t.n)
+    from_reserved = np.minimum(t.reserved_vacancy, wants_reserved)
+    t.reserved_vacancy -= from_reserved
+    t.general_vacancy -= total - from_reserved
+    talent = np.bincount(town[admitted], weights=m.talent_per_capacity[cluster[admitted]] * capacity[admitted],
+                         minlength=t.n)
+    t.talent_free = np.maximum(t.talent_free - talent, 0.0)
+    if admitted.any():
+        sel = admitted
+        b = m.p.behaviour
+        rev = entrants["revenue"][sel]
+        cap_rev = np.exp(logprod[sel]) * capacity[sel]
+        rows = m.firms.append(
+            int(sel.sum()),
+            cluster=cluster[sel],
+            town=town[sel],
+            revenue=rev,
+            capacity=capacity[sel],
+            target=entrants["target"][sel],
+            prod_permanent=entrants["permanent"][sel],
+            prod_transient=0.0,
+            knowledge=1.0,
+            logprod=logprod[sel],
+            rd=m.rd_intensity[cluster[sel]] * rev,
+            cash=b.capital_per_revenue * cap_rev * 0.5,
+            capital=b.capital_per_revenue * cap_rev,
+            above_scale=rev >= ABOVE_SCALE_THRESHOLD,
+            origin=entrants["origin"][sel],
+            birth_step=m.steps,
+        )
+        m.on_entry(rows)
+    return admitted

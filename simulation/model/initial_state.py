@@ -1,0 +1,131 @@
+"""The firm population at the end of the start year, sampled per replicate from the data pack.
+
+Per cluster: above-scale revenue and firm count are drawn from their low-central-high ranges
+(clusters.csv); above-scale firm sizes follow a Pareto tail rescaled so they add up to the drawn
+revenue exactly; below-scale firms (2-20 M CNY a year, log-uniform) are added in proportion
+``below_scale_ratio`` so that firms can cross the 20 M threshold. Firms are placed in towns by the
+towns' specialisations (towns.csv, strongest first) and industrial weights (town_weights.csv).
+Log-TFP has a permanent and a transient part; the permanent part is rank-correlated with size
+(larger firms are more productive; Syverson 2011) and normalised so the cluster's
+revenue-weighted mean is 0 in the start year.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, cluster_traits, town_weights, towns
+from simulation.model.firm_rules import size_factor
+from simulation.model.firm_table import FirmTable
+
+SIZE_PRODUCTIVITY_CORRELATION = 0.2  # ASSUMPTION
+BELOW_SCALE_MIN = 2.0  # M CNY a year, the smallest firm modelled
+UNRELATED_TOWN_WEIGHT = {"other": 0.3}  # weight where a town does not list the cluster
+DEFAULT_UNRELATED = 0.03
+SURVIVOR_MARGIN = 0.1  # log-TFP above the break-even point that 2020 incumbents have at least
+
+
+def location_weights() -> np.ndarray:
+    """(town, cluster) weights: a town's industrial weight times 1/rank of the cluster in its list."""
+    w = np.zeros((len(towns()), len(CLUSTERS)))
+    for i, town in enumerate(towns()):
+        for j, c in enumerate(CLUSTERS):
+            if c in town.specialisations:
+                w[i, j] = 1.0 / (1 + town.specialisations.index(c))
+            else:
+                w[i, j] = UNRELATED_TOWN_WEIGHT.get(c, DEFAULT_UNRELATED)
+    return w * np.array(town_weights())[:, None]
+
+
+def pareto_sizes(total: float, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` sizes >= the above-scale threshold adding up to ``total`` (M CNY)."""
+    floor = ABOVE_SCALE_THRESHOLD
+    mean = total / count
+    if mean <= floor * 1.001:
+        return np.full(count, mean)
+    alpha = max(1.25, mean / (mean - floor))
+    raw = floor * rng.random(count) ** (-1.0 / alpha)
+    excess = raw - floor
+    return floor + excess * (total - floor * count) / excess.sum()
+
+
+def build_population(
+    table: FirmTable,
+    baseline: SimpleNamespace,
+    behaviour: SimpleNamespace,
+    below_scale_ratio: float,
+    steps_per_year: int,
+    rng: np.random.Generator,
+) -> None:
+    traits = cluster_traits()
+    where = location_weights()
+    sd_transient = behaviour.productivity_volatility / np.sqrt(max(1e-9, 1.0 - behaviour.productivity_persistence**2))
+    for c, cid in enumerate(CLUSTERS):
+        total = getattr(baseline.revenue_2020, cid) * 100.0  # 亿 -> M CNY
+        n_above = max(int(round(getattr(baseline.abovescale_firms_2020, cid))), 1)
+        above = pareto_sizes(total, n_above, rng)
+        n_below = int(round(below_scale_ratio * n_above))
+        below = np.exp(rng.uniform(np.log(BELOW_SCALE_MIN), np.log(ABOVE_SCALE_THRESHOLD), n_below))
+        revenue = np.concatenate([above, below])
+        n = revenue.size
+        permanent, transient = _productivity(revenue, behaviour, sd_transient, rng)
+        logprod = permanent + transient
+        shift = np.average(logprod, weights=revenue)  # the cluster's 2020 frontier is 0
+        permanent -= shift
+        logprod -= shift
+        utilisation = rng.uniform(0.8, 0.95, n)
+        capacity = revenue / np.exp(logprod) / utilisation
+        p = where[:, c] / where[:, c].sum()
+        town = rng.choice(len(p), size=n, p=p)
+        age_years = np.where(revenue >= ABOVE_SCALE_THRESHOLD, rng.uniform(2, 25, n), rng.exponential(6.0, n))
+        age = (age_years * steps_per_year).astype(np.int32)
+        table.append(
+            n,
+            cluster=c,
+            town=town,
+            revenue=revenue,
+            capacity=capacity,
+            prod_permanent=permanent,
+            prod_transient=transient,
+            knowledge=1.0,
+            logprod=logprod,
+            rd=traits.rd_intensity[c] * revenue,
+            cash=0.1 * revenue,
+            capital=behaviour.capital_per_revenue * revenue / utilisation,
+            age=age,
+            above_scale=revenue >= ABOVE_SCALE_THRESHOLD,
+            rewarded=revenue >= ABOVE_SCALE_THRESHOLD,
+            birth_step=-age,
+        )
+
+
+def _productivity(
+    revenue: np.ndarray, behaviour: SimpleNamespace, sd_transient: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Permanent and transient log-TFP of incumbents, rank-correlated with size.
+
+    Incumbents in 2020 are survivors: a firm whose margin would be negative (log-TFP more than
+    base_margin / margin_slope below the cluster mean) would have exited, so such draws are
+    redrawn (a truncated distribution).
+    """
+    n = revenue.size
+    log_size = np.log(revenue)
+    z_size = (log_size - log_size.mean()) / max(log_size.std(), 1e-9)
+    rho = SIZE_PRODUCTIVITY_CORRELATION
+    floor = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9) + SURVIVOR_MARGIN
+    permanent = np.empty(n)
+    transient = np.empty(n)
+    todo = np.arange(n)
+    for _ in range(100):
+        k = todo.size
+        permanent[todo] = behaviour.productivity_dispersion * (
+            rho * z_size[todo] + np.sqrt(1 - rho**2) * rng.standard_normal(k)
+        )
+        transient[todo] = sd_transient * size_factor(revenue[todo], behaviour) * rng.standard_normal(k)
+        total = permanent + transient
+        todo = np.flatnonzero(total - total.mean() < floor)
+        if todo.size == 0:
+            break
+    return permanent, transient

@@ -1,0 +1,295 @@
+"""ClusterModel: Dongguan's industrial economy under 东府〔2021〕10号, stepping quarterly.
+
+Agents: firms (views onto column arrays), towns, one promotion agency per policy cluster and
+the funds a scenario names. One step is one quarter by default; ``step`` reads as the schedule.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import mesa
+from mesa.agentset import AgentSet
+import numpy as np
+
+from simulation.datapack import CLUSTERS, INDUSTRIAL, CLUSTER_INDEX, cluster_traits, town_ids
+from simulation.model import entry, firm_rules
+from simulation.model.agency import PromotionAgency, screen
+from simulation.model.demand import MarketDemand
+from simulation.model.firm import Firm
+from simulation.model.firm_table import FirmTable
+from simulation.model.fund import Fund
+from simulation.model.initial_state import build_population, location_weights
+from simulation.model.parameters import draw_parameters, flatten
+from simulation.model.recorder import Recorder
+from simulation.model.results import ReplicateResult
+from simulation.model.talent import inflow_multiplier, talent_step
+from simulation.model.town import Town, TownTable, release_reserved, update_rents
+from simulation.scenario.schema import ScenarioSpec
+
+RESERVED_RELEASE = 0.05  # share of unused reserved floor opened to all firms each step
+INITIAL_FREE_TALENT = 0.03  # free skilled pool in 2020, share of skilled employment
+ZONE_CITY_AND_TOWN = 2.0  # the city's matching money is matched 1:1 by the town
+
+
+class ClusterModel(mesa.Model):
+    """One replicate. ``ClusterModel(spec, rng=seed).run()`` returns a ReplicateResult."""
+
+    def __init__(self, spec: ScenarioSpec, rng: int, *, firm_agents: bool = True) -> None:
+        super().__init__(rng=rng)
+        sim = spec.simulation
+        self.spec = spec
+        self.levers = spec.levers
+        self.steps_per_year = sim.steps_per_year
+        self.dt = 1.0 / sim.steps_per_year
+        self.start_year = sim.start_year
+        self.n_steps = (sim.end_year - sim.start_year) * sim.steps_per_year
+        self.firm_agents = firm_agents
+        # independent streams: parameters, initial state and dynamics, all from the model's rng
+        param_rng, init_rng, self.dynamics_rng = self.rng.spawn(3)
+        self.p = draw_parameters(spec.uncertainties, param_rng)
+        self.rng = self.dynamics_rng
+
+        traits = cluster_traits()
+        self.n_clusters = len(CLUSTERS)
+        self.rd_intensity = np.array(traits.rd_intensity)
+        self.floor_per_capacity = np.array(traits.floor_per_revenue)
+        self.talent_per_capacity = np.array(traits.talent_share) / np.array(traits.revenue_per_employee)
+        self.employees_per_capacity = 1.0 / np.array(traits.revenue_per_employee)
+        self.industrial = np.array([c in INDUSTRIAL for c in CLUSTERS])
+        self.location_weights = location_weights()
+        b = self.p.behaviour
+        self.capital_per_revenue = b.capital_per_revenue
+        self.exit_loss_steps = max(int(round(b.exit_loss_quarters * sim.steps_per_year / 4)), 1)
+        self.common_productivity = 0.0
+
+        self.firms = FirmTable(capacity=int(16_000 * (1 + sim.below_scale_ratio) * 1.6))
+        build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng)
+        self.relative_productivity = self.firms.logprod[: self.firms.n].copy()
+        self.productivity_change = np.zeros(self.firms.n)
+        self.constrained = np.zeros(self.firms.n, dtype=bool)
+        self._firm_views: dict[int, Firm] = {}
+        if firm_agents:
+            self.on_entry(slice(0, self.firms.n))
+
+        self.towns = TownTable(self.n_steps)
+        self._setup_towns()
+        self.demand = MarketDemand(self.p.demand, self.p.shocks.events, sim.steps_per_year, self.rng)
+        self.demand_growth = self.demand.growth
+        self.agencies = self._setup_agencies()
+        self.funds = AgentSet(
+            [Fund(self, name, fund, self.p.funds) for name, fund in sorted(self.levers.funds.items()) if fund.enabled],
+            random=self.random,
+        )
+        self.matchmaking = np.zeros(self.n_clusters)
+        self.credit_boost = np.zeros(self.n_clusters)
+        for agency in self.agencies:
+            self.matchmaking[agency.cluster] = agency.matchmaking_uplift
+            self.credit_boost[agency.cluster] = agency.credit_boost
+        self._attraction_requests: list[tuple[int, int]] = []
+        self.talent_multiplier = 1.0
+        self.spending = SimpleNamespace(talent=0.0, agencies=0.0, zones=0.0)
+        self.step_flows = np.zeros((self.n_clusters, 5))  # subsidy, fund, entrants, exits, attracted
+        self.recorder = Recorder(self)
+        self.recorder.record()
+
+    # --- set-up ------------------------------------------------------------------------------
+    def _setup_towns(self) -> None:
+        t, f, n = self.towns, self.firms, self.firms.n
+        land = self.p.land
+        occupied = np.bincount(f.town[:n], weights=self.floor_per_capacity[f.cluster[:n]] * f.capacity[:n],
+                               minlength=t.n)
+        t.general_vacancy = occupied * land.initial_vacancy / (1.0 - land.initial_vacancy)
+        t.floor_stock = occupied + t.general_vacancy
+        t.occupancy_2020 = np.where(t.floor_stock > 0, occupied / np.maximum(t.floor_stock, 1.0), 1.0)
+        self._occupied_2020 = np.maximum(occupied, 1.0)
+        talent = np.bincount(f.town[:n], weights=self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n],
+                             minlength=t.n)
+        t.talent_free = INITIAL_FREE_TALENT * talent
+        self._density_2020 = np.maximum(self._cluster_town_employment(), 1.0)
+
+        zones = self.levers.core_zones
+        if zones.enabled:
+            pol = self.p.policy
+            for cid, members in zones.zones.items():
+                c = CLUSTER_INDEX[cid]
+                for k, town_id in enumerate(members):
+                    i = town_ids().index(town_id)
+                    t.zone[i, c] = True
+                    t.zone_multiplier[i, c] = 1.0 + (pol.zone_entry_multiplier - 1.0) * pol.zone_diminishing**k
+                    t.matching_money[i] += zones.matching_money * ZONE_CITY_AND_TOWN
+            if zones.land_priority:
+                is_zone = t.zone.any(axis=1)
+                t.reserved_for[is_zone] = t.zone[is_zone]
+
+        lever = self.levers.land
+        mu = lever.redevelopment_mu_per_year if lever.enabled else land.background_mu_per_year
+        pipeline = SimpleNamespace(
+            mu_per_step=mu * self.dt,
+            project_mu=lever.min_project_mu,
+            conversion=land.pipeline_conversion,
+            approval_lag=int(round(land.approval_lag_years * self.steps_per_year)),
+            delivery_lag=int(round(land.delivery_lag_years * self.steps_per_year)),
+            old_floor_ratio=land.old_floor_ratio,
+            multiplier=lever.floor_multiplier,
+            priority_share=lever.cluster_priority_share if lever.enabled else 0.0,
+        )
+        for i in range(t.n):
+            Town(self, i, pipeline)
+
+    def _setup_agencies(self) -> mesa.AgentSet:
+        lever = self.levers.agencies
+        agencies = []
+        if lever.enabled:
+            agencies = [PromotionAgency(self, c, lever, self.p.policy) for c, cid in enumerate(CLUSTERS) if cid != "other"]
+        return AgentSet(agencies, random=self.random)
+
+    # --- the schedule --------------------------------------------------------------------------
+    def step(self) -> None:
+        """One quarter."""
+        time = self.start_year + (self.steps - 1) * self.dt
+        self.step_flows[:] = 0.0
+        self.demand_growth = self.demand.step(time)
+        self.agents_by_type[Town].do("step")  # redevelopment pipeline delivers floor space
+        self.common_productivity += self.p.behaviour.incumbent_productivity_growth / 100.0 * self.dt
+        firm_rules.update_productivity(self)
+        self.agencies.do("step")  # spend budgets, attract investors
+        self.step_flows[:, 0] += firm_rules.rd_and_subsidies(self)
+        self.funds.do("step")  # equity into young and constrained firms
+        self._grow_talent_pool()
+        wanted = firm_rules.desired_revenue(self)
+        firm_rules.expand_and_produce(self, wanted)
+        self._exit(firm_rules.account_and_exit(self))
+        self._enter()
+        self._designate()
+        update_rents(self.towns, self._occupied_floor(), self.p.land.rent_elasticity)
+        release_reserved(self.towns, RESERVED_RELEASE)
+        self._pay_fixed_programmes()
+        self.recorder.record()
+
+    def run(self) -> ReplicateResult:
+        for _ in range(self.n_steps):
+            self.step()
+        return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
+
+    # --- mechanisms the schedule calls ------------------------------------------------------
+    def attract_investment(self, cluster: int, count: int) -> None:
+        """Called by a promotion agency: investors from its list who want to locate here."""
+        self._attraction_requests.append((cluster, count))
+
+    def screening_score(self, truth: np.ndarray) -> np.ndarray:
+        """Applicant ranking: the agencies screen when they exist, otherwise it is a lottery."""
+        quality = self.levers.agencies.screening_quality if len(self.agencies) else 0.0
+        return screen(truth, quality, self.rng)
+
+    def _grow_talent_pool(self) -> None:
+        lever, tp = self.levers.talent, self.p.talent
+        f, n = self.firms, self.firms.n
+        employed = np.bincount(f.town[:n], weights=self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n],
+                               minlength=self.towns.n)
+        multiplier, graduates = 1.0, 0.0
+        if lever.enabled and lever.subsidy > 0:
+            policy_talent = float((self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n])[f.cluster[:n] != CLUSTER_INDEX["other"]].sum())
+            wanted = lever.subsidy * policy_talent
+            paid = min(wanted, lever.budget_cap * 100.0)
+            coverage = paid / wanted if wanted > 0 else 0.0
+            multiplier = inflow_multiplier(lever.subsidy, coverage, tp.skilled_income, tp.location_choice_beta,
+                                           tp.outside_match)
+            self.spending.talent += paid * self.dt
+        if lever.enabled:
+            graduates = lever.graduate_places
+        self.talent_multiplier = multiplier
+        self.towns.talent_free = talent_step(self.towns.talent_free, employed, tp.inflow_rate, tp.attrition_rate,
+                                             multiplier, graduates, self.dt)
+
+    def _exit(self, rows: np.ndarray) -> None:
+        if rows.size == 0:
+            return
+        f = self.firms
+        firm_rules.release_inputs(self, rows, f.capacity[rows])
+        np.add.at(self.step_flows[:, 3], f.cluster[rows], 1)
+        for name in ("revenue", "capacity", "cash", "capital", "rd", "target"):
+            getattr(f, name)[rows] = 0.0
+        f.alive[rows] = False
+        f.above_scale[rows] = False
+        f.chain_leader[rows] = False
+        if self.firm_agents:
+            for r in rows.tolist():
+                self._firm_views.pop(r).remove()
+
+    def _enter(self) -> None:
+        came = entry.attracted(self, self._attraction_requests)
+        self._attraction_requests = []
+        for group in (entry.spinoffs(self), came):
+            admitted = entry.admit(self, group)
+            np.add.at(self.step_flows[:, 2], group["cluster"][admitted], 1)
+            if group is came:
+                np.add.at(self.step_flows[:, 4], group["cluster"][admitted], 1)
+
+    def on_entry(self, rows: slice) -> None:
+        """New rows exist in the firm table: extend per-firm scratch arrays and create views."""
+        n, old = self.firms.n, self.relative_productivity.size
+        if old < n:
+            fresh = self.firms.logprod[old:n] - self.common_productivity
+            self.relative_productivity = np.concatenate([self.relative_productivity, fresh])
+            self.constrained = np.concatenate([self.constrained, np.zeros(n - old, dtype=bool)])
+        if self.firm_agents:
+            for r in range(rows.start, rows.stop):
+                self._firm_views[r] = Firm(self, r)
+
+    def _designate(self) -> None:
+        f, n = self.firms, self.firms.n
+        lever = self.levers.subsidy
+        now_above = f.alive[:n] & (f.revenue[:n] >= 20.0)
+        new = np.flatnonzero(now_above & ~f.rewarded[:n])
+        f.above_scale[:n] = now_above
+        if new.size:
+            f.rewarded[new] = True
+            if lever.enabled and lever.abovescale_entry_reward > 0:
+                f.cash[new] += lever.abovescale_entry_reward
+                np.add.at(self.step_flows[:, 0], f.cluster[new], lever.abovescale_entry_reward)
+        if self.steps % self.steps_per_year:
+            return
+        # yearly designations: chain leaders (top 3 by revenue) and little giants
+        f.chain_leader[:n] = False
+        for c, cid in enumerate(CLUSTERS):
+            if cid == "other":
+                continue
+            rows = np.flatnonzero(f.alive[:n] & (f.cluster[:n] == c))
+            if rows.size:
+                f.chain_leader[rows[np.argsort(-f.revenue[rows], kind="stable")[:3]]] = True
+        if lever.enabled and lever.little_giants_per_year > 0:
+            sme = f.alive[:n] & (f.revenue[:n] >= 20.0) & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
+            sme &= f.cluster[:n] != CLUSTER_INDEX["other"]
+            rows = np.flatnonzero(sme)
+            if rows.size:
+                best = rows[np.argsort(-self.relative_productivity[rows], kind="stable")[: lever.little_giants_per_year]]
+                f.little_giant[best] = True
+                f.cash[best] += lever.little_giant_reward
+                np.add.at(self.step_flows[:, 0], f.cluster[best], lever.little_giant_reward)
+
+    def _pay_fixed_programmes(self) -> None:
+        self.spending.agencies += sum(a.budget for a in self.agencies) * self.dt
+        self.spending.zones += float(self.towns.matching_money.sum()) * self.dt
+        for fund in self.funds:
+            self.step_flows[:, 1] += fund.step_investment
+
+    # --- aggregate views used by the rules and the recorder ------------------------------------
+    def _cluster_town_employment(self) -> np.ndarray:
+        f, n = self.firms, self.firms.n
+        emp = self.employees_per_capacity[f.cluster[:n]] * f.capacity[:n]
+        flat = np.bincount(f.cluster[:n] * self.towns.n + f.town[:n], weights=emp,
+                           minlength=self.n_clusters * self.towns.n)
+        return flat.reshape(self.n_clusters, self.towns.n)
+
+    def local_density_ratio(self) -> np.ndarray:
+        """log of own-cluster employment in each town relative to 2020, bounded."""
+        return np.clip(np.log(np.maximum(self._cluster_town_employment(), 1.0) / self._density_2020), -2.0, 2.0)
+
+    def _occupied_floor(self) -> np.ndarray:
+        f, n = self.firms, self.firms.n
+        return np.bincount(f.town[:n], weights=self.floor_per_capacity[f.cluster[:n]] * f.capacity[:n],
+                           minlength=self.towns.n)
+
+    def town_density_ratio(self) -> np.ndarray:
+        return np.log(np.maximum(self._occupied_floor(), 1.0) / self._occupied_2020)

@@ -1,0 +1,94 @@
+"""What one replicate returns: series per cluster, town and city, and the drawn parameters.
+
+Metric kinds say how quarterly values become annual ones:
+``rate`` an annualised flow (annual value = mean of the year's steps), ``stock`` a level at the
+end of a step (annual = end of year), ``flow`` an amount within a step (annual = sum). Step 0 is
+the start-year state; for rates and stocks it stands for the start year itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: name -> (kind, unit, description)
+CLUSTER_METRICS: dict[str, tuple[str, str, str]] = {
+    "revenue": ("rate", "100 million CNY/yr", "operating revenue of above-scale firms"),
+    "revenue_all": ("rate", "100 million CNY/yr", "operating revenue of all modelled firms"),
+    "firms": ("stock", "firms", "firms alive"),
+    "abovescale_firms": ("stock", "firms", "above-scale firms (revenue >= 20 M CNY/yr)"),
+    "employment": ("stock", "persons", "employees"),
+    "talent": ("stock", "persons", "skilled employees"),
+    "floor_space": ("stock", "m2", "industrial floor space occupied"),
+    "rd_spending": ("rate", "100 million CNY/yr", "real R&D spending"),
+    "subsidy_spending": ("flow", "100 million CNY", "R&D grants and rewards paid"),
+    "fund_investment": ("flow", "100 million CNY", "fund equity invested"),
+    "entrants": ("flow", "firms", "firms entering"),
+    "exits": ("flow", "firms", "firms exiting"),
+    "attracted": ("flow", "firms", "entrants attracted by the promotion agency"),
+}
+
+TOWN_METRICS: dict[str, tuple[str, str, str]] = {
+    "revenue_all": ("rate", "100 million CNY/yr", "operating revenue of all modelled firms"),
+    "firms": ("stock", "firms", "firms alive"),
+    "floor_stock": ("stock", "m2", "industrial floor space, occupied and vacant"),
+    "floor_occupied": ("stock", "m2", "industrial floor space occupied"),
+    "floor_delivered": ("flow", "m2", "new floor space delivered by redevelopment (net)"),
+    "rent_index": ("stock", "index (2020 = 1)", "industrial rent index"),
+    "talent_pool": ("stock", "persons", "skilled workers available to hire"),
+}
+
+CITY_METRICS: dict[str, tuple[str, str, str]] = {
+    "industrial_revenue": ("rate", "100 million CNY/yr", "above-scale industrial revenue (all clusters but software)"),
+    "abovescale_industrial_firms": ("stock", "firms", "above-scale industrial firms"),
+    "firms": ("stock", "firms", "firms alive"),
+    "subsidy_spending": ("flow", "100 million CNY", "R&D grants and rewards paid"),
+    "talent_spending": ("flow", "100 million CNY", "talent subsidies paid"),
+    "agency_spending": ("flow", "100 million CNY", "promotion agency budgets spent"),
+    "zone_spending": ("flow", "100 million CNY", "core-zone city-town matching money"),
+    "fund_investment": ("flow", "100 million CNY", "fund equity invested"),
+    "fund_raised": ("stock", "100 million CNY", "capital the funds actually raised"),
+    "floor_vacancy": ("stock", "m2", "vacant industrial floor space"),
+    "talent_inflow_multiplier": ("stock", "ratio", "skilled inflow relative to no talent subsidy"),
+}
+
+
+@dataclass
+class ReplicateResult:
+    """Series of one model run; arrays are (step, unit, metric) with step 0 the start state."""
+
+    seed: int
+    start_year: int
+    steps_per_year: int
+    cluster: np.ndarray
+    town: np.ndarray
+    city: np.ndarray
+    parameters: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_steps(self) -> int:
+        return self.cluster.shape[0] - 1
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.start_year + np.arange(self.n_steps // self.steps_per_year + 1)
+
+
+def annualise(series: np.ndarray, kinds: list[str], steps_per_year: int) -> np.ndarray:
+    """(step, ...metric) -> (year, ...metric); year 0 is the start year (step 0)."""
+    steps = series.shape[0] - 1
+    years = steps // steps_per_year
+    body = series[1 : 1 + years * steps_per_year].reshape(years, steps_per_year, *series.shape[1:])
+    out = np.empty((years + 1, *series.shape[1:]))
+    for j, kind in enumerate(kinds):
+        if kind == "rate":
+            out[1:, ..., j] = body[..., j].mean(axis=1)
+            out[0, ..., j] = series[0, ..., j]
+        elif kind == "stock":
+            out[1:, ..., j] = body[:, -1, ..., j]
+            out[0, ..., j] = series[0, ..., j]
+        else:
+            out[1:, ..., j] = body[..., j].sum(axis=1)
+            out[0, ..., j] = np.nan  # no flow is modelled within the start year
+    return out

@@ -1,0 +1,472 @@
+"""Read a scenario file: follow ``extends``, apply ``--set`` overrides, validate, hash.
+
+Scenario files are written by hand, so every problem becomes one :class:`ScenarioError`
+line naming the file, the key, the line and what is allowed, never a traceback. The
+resolved scenario is also written back out as TOML text; its hash identifies a run.
+
+Merging: a child file's tables merge key by key into its parent's, and any other value
+replaces the parent's. An inline table (``mandate = { semi = 1.0 }``, a distribution) is a
+single value in TOML, so it replaces the parent's whole table rather than merging into it;
+a distribution or a fund mandate can therefore be rewritten, not just patched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
+
+import tomlkit
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from simulation.scenario.schema import ScenarioSpec
+
+Keys = tuple[str | int, ...]
+
+
+class ScenarioError(Exception):
+    """A problem in a scenario file or a ``--set`` option, worded for the person who wrote it."""
+
+    def __init__(
+        self,
+        message: str,
+        file: Path | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        override: str | None = None,
+    ) -> None:
+        super().__init__(message, file, key, line, override)  # all in args, so it pickles
+        self.message, self.file, self.key, self.line, self.override = message, file, key, line, override
+
+    def __str__(self) -> str:
+        where = f"--set {self.override}" if self.override else f"line {self.line}" if self.line else ""
+        label = ": ".join(str(p) for p in (self.file, self.key) if p is not None)
+        if where:
+            label = f"{label} ({where})" if label else where
+        return f"{label}: {self.message}" if label else self.message
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario: the validated spec plus what is needed to record and reproduce it."""
+
+    path: Path
+    name: str
+    spec: ScenarioSpec
+    text: str
+    sha256: str
+    sources: tuple[Path, ...]
+    overrides: tuple[str, ...]
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load, merge, override and validate a scenario; raise ScenarioError on any problem."""
+    path = Path(path)
+    overrides = tuple(overrides)
+    chain = _read_chain(path)
+    data: dict[str, Any] = {}
+    origins: dict[Keys, _Origin] = {}
+    for rank, source in enumerate(reversed(chain)):
+        _merge(data, source.data, (), (rank, source), origins)
+    for rank, option in enumerate(overrides, len(chain)):
+        keys, value = parse_set_option(option)
+        _apply_override(data, keys, value, (rank, option), origins, path)
+    locate = _Locator(path, origins)
+    _check_finite(data, (), locate)
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc.errors()[0], locate, extended=len(chain) > 1) from None
+    text = _to_toml(data)
+    return Scenario(
+        path=path,
+        name=path.stem,
+        spec=spec,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sources=tuple(s.path for s in chain),
+        overrides=overrides,
+    )
+
+
+def parse_set_option(option: str) -> tuple[tuple[str, ...], Any]:
+    """Split ``a.b.c=value`` into keys and a value: TOML if it parses as TOML, else a string."""
+    key, sep, raw = option.partition("=")
+    keys = tuple(k.strip() for k in key.split("."))
+    if not sep or not all(keys):
+        example = "levers.land.floor_multiplier=3.0"
+        raise ScenarioError(f"expected KEY=VALUE, such as {example}", override=option)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return keys, _Inline(value) if isinstance(value, dict) else value
+
+
+# --- reading files ------------------------------------------------------------------------
+
+
+class _Inline(dict):
+    """A table written inline: one value, replaced whole when a child file sets it."""
+
+
+@dataclass
+class _Source:
+    path: Path
+    data: dict[str, Any]
+    lines: dict[tuple[str, ...], int]  # where each table header or key is set
+
+
+_Origin = tuple[int, _Source | str]  # (order applied, the file or --set option that set a key)
+
+
+def _read_chain(path: Path) -> list[_Source]:
+    """The file and its ``extends`` ancestors, child first."""
+    chain: list[_Source] = []
+    while True:
+        source = _read_source(path)
+        chain.append(source)
+        target = source.data.pop("extends", None)
+        if target is None:
+            return chain
+        line = source.lines.get(("extends",))
+        if not isinstance(target, str):
+            message = 'must be a file name in quotes, like "baseline.toml"'
+            raise ScenarioError(message, path, "extends", line)
+        parent = path.parent / target
+        seen = [s.path.resolve() for s in chain]
+        if parent.resolve() in seen:
+            cycle = [s.path.name for s in chain[seen.index(parent.resolve()) :]] + [parent.name]
+            raise ScenarioError(f"circular extends: {' -> '.join(cycle)}", path, "extends", line)
+        if not parent.exists():
+            raise ScenarioError(f"file to extend not found: {parent}", path, "extends", line)
+        path = parent
+
+
+def _read_source(path: Path) -> _Source:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError("file not found", path) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a directory, not a scenario file", path) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", path) from None
+    if b"\0" in raw:
+        raise ScenarioError("is a binary file, not TOML text", path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+        raise ScenarioError(message, path, line=raw[: exc.start].count(b"\n") + 1) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(str(exc), path) from None
+    if not data:
+        raise ScenarioError('the file is empty; start it with extends = "baseline.toml"', path)
+    lines, inline = _scan(text)
+    for keys in inline:
+        _mark_inline(data, keys)
+    return _Source(path, data, lines)
+
+
+def _syntax_error(message: str, path: Path) -> ScenarioError:
+    """Turn tomllib's 'Problem (at line 3, column 7)' into a ScenarioError with that line."""
+    m = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", message, re.S)
+    if m is None:
+        return ScenarioError(f"TOML syntax error: {message}", path)
+    what, line, column = m.groups()
+    where = f"at column {column}" if line else "at the end of the file"
+    return ScenarioError(f"TOML syntax error: {what} {where}", path, line=int(line) if line else None)
+
+
+_KEY = re.compile(r"""\s*(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')\s*""")
+
+
+def _parse_key(s: str, pos: int) -> tuple[tuple[str, ...], int] | None:
+    """A dotted TOML key starting at ``pos``, and the position after it (None if there is none)."""
+    parts = []
+    while m := _KEY.match(s, pos):
+        parts.append(next(g for g in m.groups() if g is not None))
+        pos = m.end()
+        if not s.startswith(".", pos):
+            return tuple(parts), pos
+        pos += 1
+    return None
+
+
+def _scan(text: str) -> tuple[dict[tuple[str, ...], int], set[tuple[str, ...]]]:
+    """Line numbers of table headers and keys, and which keys hold inline tables.
+
+    tomllib reports no positions for keys, so this reads the lines itself; it is a best
+    effort (it does not parse everything TOML allows), used only to point at lines and to
+    tell inline tables from standard ones.
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    inline: set[tuple[str, ...]] = set()
+    table: tuple[str, ...] = ()
+    quote = None  # the delimiter of a multi-line string being skipped
+    for number, line in enumerate(text.splitlines(), 1):
+        if quote:
+            quote = None if quote in line else quote
+            continue
+        stripped = line.strip()
+        if stripped.startswith("["):
+            header = _parse_key(stripped, 2 if stripped.startswith("[[") else 1)
+            if header:
+                table = header[0]
+                lines.setdefault(table, number)
+            continue
+        parsed = _parse_key(line, 0)
+        if parsed is None or not line.startswith("=", parsed[1]):
+            continue
+        keys = table + parsed[0]
+        lines.setdefault(keys, number)
+        value = line[parsed[1] + 1 :].lstrip()
+        if value.startswith("{"):
+            inline.add(keys)
+        for delimiter in ('"""', "'''"):
+            if value.startswith(delimiter) and value.count(delimiter) == 1:
+                quote = delimiter
+    return lines, inline
+
+
+def _mark_inline(data: dict[str, Any], keys: tuple[str, ...]) -> None:
+    *parents, last = keys
+    for k in parents:
+        data = data.get(k)
+        if not isinstance(data, dict):
+            return
+    if isinstance(data.get(last), dict):
+        data[last] = _Inline(data[last])
+
+
+# --- merging ------------------------------------------------------------------------------
+
+
+def _merge(base: dict, update: dict, prefix: Keys, where: _Origin, origins: dict) -> None:
+    """Merge ``update`` into ``base`` in place, remembering which file set each key."""
+    for k, v in update.items():
+        keys = (*prefix, k)
+        origins[keys] = where
+        if isinstance(base.get(k), dict) and _is_table(v):
+            _merge(base[k], v, keys, where, origins)
+        else:
+            base[k] = v
+            _record(v, keys, where, origins)
+
+
+def _record(value: Any, keys: Keys, where: _Origin, origins: dict) -> None:
+    """Note who set ``keys`` and everything in it, forgetting who set what it replaced."""
+    for old in [k for k in origins if k[: len(keys)] == keys]:
+        del origins[old]
+    stack = [(keys, value)]
+    while stack:
+        keys, value = stack.pop()
+        origins[keys] = where
+        if isinstance(value, dict):
+            stack.extend(((*keys, k), v) for k, v in value.items())
+
+
+def _apply_override(
+    data: dict, keys: tuple[str, ...], value: Any, where: _Origin, origins: dict, path: Path
+) -> None:
+    node = data
+    for i, k in enumerate(keys[:-1]):
+        if k not in node:
+            node[k] = {}
+            origins[keys[: i + 1]] = where
+        node = node[k]
+        if not isinstance(node, dict):
+            message = f"cannot set {keys[i + 1]!r} inside {_dotted(keys[: i + 1])}, which is not a table"
+            raise ScenarioError(message, path, _dotted(keys), override=where[1])
+    node[keys[-1]] = value
+    _record(value, keys, where, origins)
+
+
+# --- explaining problems ------------------------------------------------------------------
+
+
+class _Locator:
+    """Finds the file and line (or the --set option) that set a key.
+
+    A problem in a table (a mandate's shares add up to more than 1) is put on the last file
+    or option that set anything in it; a missing key on the file that set its table.
+    """
+
+    def __init__(self, path: Path, origins: dict[Keys, _Origin]) -> None:
+        self.path, self.origins = path, origins
+
+    def error(self, message: str, keys: Keys, scope: Keys | None = None) -> ScenarioError:
+        """An error about ``keys``, put on whatever last set something in ``scope`` (default: keys)."""
+        scope = keys if scope is None else scope
+        setters = [v for k, v in self.origins.items() if k[: len(scope)] == scope]
+        enclosing = [scope[:i] for i in range(len(scope) - 1, 0, -1) if scope[:i] in self.origins]
+        if not setters and enclosing:
+            setters = [self.origins[enclosing[0]]]
+        where = max(setters, key=lambda origin: origin[0])[1] if setters else None
+        if isinstance(where, str):
+            return ScenarioError(message, self.path, _dotted(keys), override=where)
+        if where is None:
+            return ScenarioError(message, self.path, _dotted(keys))
+        return ScenarioError(message, where.path, _dotted(keys), _find_line(where.lines, keys))
+
+
+def _find_line(lines: dict[tuple[str, ...], int], keys: Keys) -> int | None:
+    """The key's own line; else the first line of a key inside it; else its nearest enclosing key."""
+    keys = tuple(k for k in keys if isinstance(k, str))
+    if keys in lines:
+        return lines[keys]
+    inside = [n for k, n in lines.items() if k[: len(keys)] == keys]
+    if inside:
+        return min(inside)
+    return next((lines[keys[:i]] for i in range(len(keys) - 1, 0, -1) if keys[:i] in lines), None)
+
+
+def _dotted(keys: Keys) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+
+
+def _check_finite(value: Any, keys: Keys, locate: _Locator) -> None:
+    """Reject nan and inf anywhere (TOML allows them; the schema and distributions do not)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise locate.error(f"must be a finite number; got {_show(value)}", keys)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, (*keys, k), locate)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_finite(v, (*keys, i), locate)
+
+
+_EXPECTED = {
+    "int_type": "a whole number (no decimal point)",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string in quotes",
+    "list_type": "a list [...]",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+_BOUNDS = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+
+
+def _explain(error: dict[str, Any], locate: _Locator, extended: bool) -> ScenarioError:
+    """One pydantic error as a ScenarioError that says what is allowed."""
+    keys, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    if kind == "missing":
+        hint = "" if extended else '; start the file with extends = "baseline.toml"'
+        return locate.error(f"missing required key{hint}", keys)
+    if kind == "extra_forbidden":
+        return locate.error(_unknown_key(keys), keys)
+    if kind in _EXPECTED:
+        return locate.error(f"expected {_EXPECTED[kind]}; got {_show(value)}", keys)
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bounds = {**_field_bounds(keys), **error["ctx"]}
+        allowed = " and ".join(f"{_BOUNDS[b]} {_number(bounds[b])}" for b in _BOUNDS if b in bounds)
+        return locate.error(f"must be {allowed}; got {_show(value)}", keys)
+    if kind == "value_error":
+        message = str(error["ctx"]["error"])
+        return locate.error(message, _blame(keys, message), scope=keys)
+    return locate.error(error["msg"], keys)
+
+
+def _unknown_key(keys: Keys) -> str:
+    model = _schema_type(keys[:-1])[0]
+    allowed = list(model.model_fields) if _is_model(model) else []
+    close = difflib.get_close_matches(str(keys[-1]), allowed, n=1)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
+
+
+def _blame(keys: Keys, message: str) -> Keys:
+    """A table-level check that names one of the table's keys first is about that key."""
+    model = _schema_type(keys)[0]
+    first = re.match(r"\w+", message)
+    if first and _is_model(model) and first[0] in model.model_fields:
+        return (*keys, first[0])
+    return keys
+
+
+def _schema_type(keys: Keys) -> tuple[Any, list[Any]]:
+    """The schema type at ``keys`` and its constraints (Ge, Le, ...); (None, []) if off-schema."""
+    tp, meta = ScenarioSpec, []
+    for k in keys:
+        if _is_model(tp):
+            if k not in tp.model_fields:
+                return None, []
+            field = tp.model_fields[k]
+            tp, meta = _unwrap(field.annotation, list(field.metadata))
+        elif get_origin(tp) in (dict, list):
+            tp, meta = _unwrap(get_args(tp)[-1], [])
+        else:
+            return None, []
+    return tp, meta
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _unwrap(tp: Any, meta: list[Any]) -> tuple[Any, list[Any]]:
+    if get_origin(tp) is Annotated:
+        tp, *extras = get_args(tp)
+        for extra in extras:
+            meta = meta + (extra.metadata if isinstance(extra, FieldInfo) else [extra])
+    return tp, meta
+
+
+def _field_bounds(keys: Keys) -> dict[str, Any]:
+    constraints = _schema_type(keys)[1]
+    return {b: getattr(m, b) for m in constraints for b in _BOUNDS if getattr(m, b, None) is not None}
+
+
+def _number(x: float) -> str:
+    """A bound without a needless '.0' (bounds are written as floats in the schema)."""
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _show(value: Any) -> str:
+    """A value as it would be written in TOML, shortened."""
+    text = tomlkit.item(value).as_string()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _to_toml(data: dict[str, Any]) -> str:
+    doc = tomlkit.document()
+    _fill(doc, data)
+    return tomlkit.dumps(doc)
+
+
+def _fill(container: Any, data: dict[str, Any]) -> None:
+    """Values first, then sub-tables (TOML needs that order); inline tables stay inline."""
+    tables = {k: v for k, v in data.items() if _is_table(v)}
+    for k, v in data.items():
+        if k not in tables:
+            container.add(k, _inline(v) if isinstance(v, dict) else v)
+    for k, v in tables.items():
+        table = tomlkit.table(is_super_table=bool(v) and all(map(_is_table, v.values())))
+        _fill(table, v)
+        container.add(k, table)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict) and not isinstance(value, _Inline)
+
+
+def _inline(data: dict[str, Any]) -> Any:
+    table = tomlkit.inline_table()
+    table.update({k: _inline(v) if isinstance(v, dict) else v for k, v in data.items()})
+    return table

@@ -1,0 +1,312 @@
+"""What a scenario file may contain: every table, key, type, unit and allowed range.
+
+The schema is the contract between scenario files and the model. Values come from
+``scenarios/baseline.toml`` (other scenarios extend it); the schema itself holds no model
+numbers, only types and bounds, so the baseline file is the one place a value is set.
+
+Lever keys take plain numbers (they are choices). Uncertainty keys take a number or a
+distribution table (see :mod:`simulation.scenario.distributions`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
+
+from simulation.datapack import CLUSTERS, EMERGING, town_ids
+from simulation.scenario.distributions import Distribution, parse_distribution
+
+
+class Section(BaseModel):
+    """Base for every table: unknown keys, NaN and infinity are errors; no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+def uncertain(ge: float | None = None, le: float | None = None) -> Any:
+    """A number or distribution whose whole support lies in [ge, le]."""
+
+    def check(value: object) -> Distribution:
+        if isinstance(value, Distribution):
+            return value
+        d = parse_distribution(value)
+        lo, hi = d.support
+        if ge is not None and lo < ge:
+            raise ValueError(f"must be >= {ge} (the whole distribution), got {_show(value)}")
+        if le is not None and hi > le:
+            raise ValueError(f"must be <= {le} (the whole distribution), got {_show(value)}")
+        return d
+
+    return Annotated[Distribution, BeforeValidator(check)]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def per_cluster(name: str, value_type: Any, clusters: tuple[str, ...] = CLUSTERS) -> type[Section]:
+    """A table with one key per cluster id, all required."""
+    return create_model(name, __base__=Section, **{c: (value_type, ...) for c in clusters})
+
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Pos = Annotated[float, Field(gt=0.0)]
+
+
+# --- [simulation] -------------------------------------------------------------------------
+
+
+class Simulation(Section):
+    start_year: Annotated[int, Field(ge=2000, le=2100)]
+    end_year: Annotated[int, Field(ge=2001, le=2100)]
+    steps_per_year: Annotated[int, Field(ge=1, le=12)]
+    replicates: Annotated[int, Field(ge=1, le=100_000)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    below_scale_ratio: Annotated[float, Field(ge=0.0, le=200.0)]
+
+    @model_validator(mode="after")
+    def _horizon_after_start(self) -> Simulation:
+        if self.end_year <= self.start_year:
+            raise ValueError(
+                f"end_year ({self.end_year}) must be after start_year ({self.start_year})"
+            )
+        return self
+
+
+class Targets(Section):
+    emerging_cagr: Annotated[float, Field(ge=-50.0, le=100.0)]
+    pillar_tolerance: Annotated[float, Field(ge=0.0, le=50.0)]
+
+
+# --- [levers.*] ---------------------------------------------------------------------------
+
+
+class SubsidyLever(Section):
+    enabled: bool
+    rd_budget: NonNeg
+    max_share_of_rd: Share
+    emerging_share: Share
+    abovescale_entry_reward: NonNeg
+    little_giant_reward: NonNeg
+    little_giants_per_year: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class LandLever(Section):
+    enabled: bool
+    redevelopment_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]
+    floor_multiplier: Annotated[float, Field(gt=0.0, le=20.0)]
+    min_project_mu: Annotated[float, Field(gt=0.0, le=10_000.0)]
+    cluster_priority_share: Share
+
+
+class TalentLever(Section):
+    enabled: bool
+    subsidy: NonNeg
+    budget_cap: NonNeg
+    graduate_places: Annotated[float, Field(ge=0.0, le=1e6)]
+
+
+class Fund(Section):
+    enabled: bool
+    target_size: NonNeg
+    mandate: dict[str, Share]
+    investment_years: Annotated[float, Field(gt=0.0, le=30.0)]
+    max_ticket: Pos
+    holding_years: Annotated[float, Field(gt=0.0, le=30.0)]
+    backs_chain_leaders: bool
+
+    @field_validator("mandate")
+    @classmethod
+    def _mandate_clusters(cls, v: dict[str, float]) -> dict[str, float]:
+        policy = [c for c in CLUSTERS if c != "other"]
+        for key in v:
+            if key not in policy:
+                raise ValueError(f"unknown cluster {key!r} in mandate; allowed: {', '.join(policy)}")
+        if not v:
+            raise ValueError("a mandate needs at least one cluster")
+        total = sum(v.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"mandate shares add up to {total:.3g}; they must add up to at most 1")
+        return v
+
+
+class CoreZones(Section):
+    enabled: bool
+    matching_money: NonNeg
+    land_priority: bool
+    zones: dict[str, list[str]]
+
+    @field_validator("zones")
+    @classmethod
+    def _zones_known(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        policy = [c for c in CLUSTERS if c != "other"]
+        towns = town_ids()
+        for cluster, members in v.items():
+            if cluster not in policy:
+                raise ValueError(f"unknown cluster {cluster!r}; allowed: {', '.join(policy)}")
+            for town in members:
+                if town not in towns:
+                    raise ValueError(f"unknown town {town!r} for {cluster}; see simulation/data/towns.csv")
+            if len(set(members)) != len(members):
+                raise ValueError(f"{cluster}: a town is listed twice")
+        return v
+
+
+class Agencies(Section):
+    enabled: bool
+    budget: NonNeg
+    screening_quality: Share
+    investment_attraction: bool
+    matchmaking: bool
+    finance_matching: bool
+
+
+class Levers(Section):
+    subsidy: SubsidyLever
+    land: LandLever
+    talent: TalentLever
+    funds: dict[str, Fund]
+    core_zones: CoreZones
+    agencies: Agencies
+
+
+# --- [uncertainties.*] --------------------------------------------------------------------
+
+ClusterRevenue = per_cluster("ClusterRevenue", uncertain(ge=0.0))
+ClusterFirms = per_cluster("ClusterFirms", uncertain(ge=1.0))
+ClusterGrowth = per_cluster("ClusterGrowth", uncertain(ge=-50.0, le=100.0))
+
+
+class Baseline(Section):
+    revenue_2020: ClusterRevenue
+    abovescale_firms_2020: ClusterFirms
+
+
+class Demand(Section):
+    growth: ClusterGrowth
+    volatility: uncertain(ge=0.0, le=50.0)
+    persistence: uncertain(ge=0.0, le=0.99)
+    io_strength: uncertain(ge=0.0, le=1.0)
+
+
+class ShockEvent(Section):
+    cluster: str
+    start: Annotated[float, Field(ge=2000.0, le=2100.0)]
+    duration_years: Annotated[float, Field(gt=0.0, le=50.0)]
+    growth_change: uncertain(ge=-100.0, le=100.0)
+
+    @field_validator("cluster")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in CLUSTERS:
+            raise ValueError(f"unknown cluster {v!r}; allowed: {', '.join(CLUSTERS)}")
+        return v
+
+
+class Shocks(Section):
+    events: dict[str, ShockEvent]
+
+
+class Behaviour(Section):
+    productivity_persistence: uncertain(ge=0.0, le=1.0)
+    productivity_volatility: uncertain(ge=0.0, le=2.0)
+    incumbent_productivity_growth: uncertain(ge=-10.0, le=20.0)
+    selection_strength: uncertain(ge=0.0, le=2.0)
+    growth_shock_scale: uncertain(ge=0.0, le=2.0)
+    size_volatility_exponent: uncertain(ge=0.0, le=0.5)
+    rd_elasticity: uncertain(ge=0.0, le=0.5)
+    rd_response: uncertain(ge=-1.0, le=3.0)
+    relabel_share: uncertain(ge=0.0, le=1.0)
+    agglomeration_elasticity: uncertain(ge=0.0, le=0.3)
+    congestion_elasticity: uncertain(ge=0.0, le=1.0)
+    spinoff_rate: uncertain(ge=0.0, le=1.0)
+    entrant_productivity_gap: uncertain(ge=0.0, le=2.0)
+    exit_loss_quarters: uncertain(ge=1.0, le=40.0)
+    exit_hazard_young: uncertain(ge=0.0, le=1.0)
+    finance_leverage: uncertain(ge=0.0, le=10.0)
+    capital_per_revenue: uncertain(ge=0.0, le=10.0)
+    base_margin: uncertain(ge=-0.5, le=0.5)
+    margin_slope: uncertain(ge=0.0, le=1.0)
+    productivity_dispersion: uncertain(ge=0.0, le=3.0)
+
+
+class LandUncertainty(Section):
+    background_mu_per_year: uncertain(ge=0.0, le=100_000.0)
+    pipeline_conversion: uncertain(ge=0.0, le=1.0)
+    approval_lag_years: uncertain(ge=0.0, le=10.0)
+    delivery_lag_years: uncertain(ge=0.0, le=10.0)
+    initial_vacancy: uncertain(ge=0.0, le=0.5)
+    old_floor_ratio: uncertain(ge=0.0, le=10.0)
+    rent_elasticity: uncertain(ge=0.0, le=10.0)
+    rent_cost_share: uncertain(ge=0.0, le=0.5)
+
+
+class TalentUncertainty(Section):
+    location_choice_beta: uncertain(ge=0.0, le=50.0)
+    outside_match: uncertain(ge=0.0, le=1.0)
+    inflow_rate: uncertain(ge=0.0, le=1.0)
+    attrition_rate: uncertain(ge=0.0, le=1.0)
+    skilled_income: uncertain(ge=0.001, le=100.0)
+
+
+class FundUncertainty(Section):
+    reach_target_probability: uncertain(ge=0.0, le=1.0)
+    partial_raise: uncertain(ge=0.0, le=1.0)
+    private_coinvest: uncertain(ge=0.0, le=10.0)
+
+
+class PolicyUncertainty(Section):
+    attraction_cost: uncertain(ge=0.001, le=100.0)
+    attracted_firm_size: uncertain(ge=1.0, le=100_000.0)
+    matchmaking_effect: uncertain(ge=0.0, le=0.2)
+    finance_matching_effect: uncertain(ge=0.0, le=5.0)
+    zone_entry_multiplier: uncertain(ge=1.0, le=10.0)
+    zone_diminishing: uncertain(ge=0.0, le=1.0)
+
+
+class Uncertainties(Section):
+    baseline: Baseline
+    demand: Demand
+    shocks: Shocks
+    behaviour: Behaviour
+    land: LandUncertainty
+    talent: TalentUncertainty
+    funds: FundUncertainty
+    policy: PolicyUncertainty
+
+
+# --- [outputs] ----------------------------------------------------------------------------
+
+
+class Outputs(Section):
+    formats: list[str]
+    quarterly: bool
+    towns: bool
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, v: list[str]) -> list[str]:
+        allowed = ("parquet", "csv")
+        bad = [f for f in v if f not in allowed]
+        if bad or not v:
+            raise ValueError(f"formats must be a non-empty list of {', '.join(map(repr, allowed))}; got {v!r}")
+        return v
+
+
+class ScenarioSpec(Section):
+    """A whole, resolved scenario (after ``extends`` and ``--set`` are applied)."""
+
+    description: str
+    simulation: Simulation
+    targets: Targets
+    levers: Levers
+    uncertainties: Uncertainties
+    outputs: Outputs
+
+
+POLICY_CLUSTERS = tuple(c for c in CLUSTERS if c != "other")
+__all__ = ["ScenarioSpec", "POLICY_CLUSTERS", "EMERGING"]
