@@ -52,7 +52,7 @@ class PromotionAgency(mesa.Agent):
         self.spent += self.budget * dt
         if self.lever.investment_attraction:
             expected = self.budget / 100.0 * dt / self.policy.attraction_cost
-            n = int(self.model.rng.poisson(expected))
+            n = int(self.model.stream(f"attraction-{self.cluster_id}").poisson(expected))
             if n:
                 self.attracted_total += n
                 self.model.attract_investment(self.cluster, n)

@@ -17,13 +17,12 @@ from simulation.datapack import CLUSTER_INDEX, CLUSTERS, io_links
 
 class MarketDemand:
     def __init__(self, demand: SimpleNamespace, events: dict, steps_per_year: int, rng: np.random.Generator):
-        self.rng = rng
         self.dt = 1.0 / steps_per_year
         self.trend = np.array([getattr(demand.growth, c) for c in CLUSTERS]) / 100.0
         self.persistence = demand.persistence
         # innovation sd such that the stationary sd of the surprise equals `volatility`
         self.innovation_sd = demand.volatility / 100.0 * np.sqrt(1.0 - demand.persistence**2)
-        self.surprise = self.rng.standard_normal(len(CLUSTERS)) * demand.volatility / 100.0
+        self.surprise = rng.standard_normal(len(CLUSTERS)) * demand.volatility / 100.0
         links = np.zeros((len(CLUSTERS), len(CLUSTERS)))
         for supplier, buyer, weight in io_links():
             links[CLUSTER_INDEX[supplier], CLUSTER_INDEX[buyer]] = weight
@@ -42,9 +41,9 @@ class MarketDemand:
                 effect[c] += change
         return effect
 
-    def step(self, time: float) -> np.ndarray:
+    def step(self, time: float, rng: np.random.Generator) -> np.ndarray:
         """Advance one step; return each cluster's demand growth, a year-rate fraction."""
-        self.surprise = self.persistence * self.surprise + self.innovation_sd * self.rng.standard_normal(
+        self.surprise = self.persistence * self.surprise + self.innovation_sd * rng.standard_normal(
             len(CLUSTERS)
         )
         own = self.surprise + self.event_effect(time)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 SPINOFF_SIZE = (2.0, 8.0)  # M CNY a year at entry, log-uniform (ASSUMPTION)
-SPINOFF_TARGET_LOG = (1.0, 0.7)  # log of target / entry size: mean, sd (ASSUMPTION)
+SPINOFF_TARGET_LOG = (1.3, 0.8)  # log of target / entry size: mean, sd (ASSUMPTION)
 ATTRACTED_START_SHARE = 0.25  # an attracted firm starts at this share of its target
 ATTRACTED_PREMIUM = 0.1  # their log-TFP above the cluster frontier
 ATTRACTED_TO_ZONE = 0.8  # probability an attracted firm picks one of its cluster's core zones
@@ -37,7 +37,7 @@ def spinoff_counts(m: ClusterModel) -> np.ndarray:
         f.cluster[:n][alive] * m.towns.n + f.town[:n][alive], minlength=m.n_clusters * m.towns.n
     ).reshape(m.n_clusters, m.towns.n)
     expected = m.p.behaviour.spinoff_rate * m.dt * counts * m.towns.zone_multiplier.T
-    return m.rng.poisson(expected)
+    return m.stream("spinoff-count").poisson(expected)
 
 
 def spinoffs(m: ClusterModel) -> dict:
@@ -46,11 +46,12 @@ def spinoffs(m: ClusterModel) -> dict:
     reps = counts[cluster, town]
     cluster, town = np.repeat(cluster, reps), np.repeat(town, reps)
     k = cluster.size
+    rng = m.stream("spinoff-traits")
     lo, hi = np.log(SPINOFF_SIZE[0]), np.log(SPINOFF_SIZE[1])
-    revenue = np.exp(m.rng.uniform(lo, hi, k))
-    target = revenue * np.exp(SPINOFF_TARGET_LOG[0] + SPINOFF_TARGET_LOG[1] * m.rng.standard_normal(k))
+    revenue = np.exp(rng.uniform(lo, hi, k))
+    target = revenue * np.exp(SPINOFF_TARGET_LOG[0] + SPINOFF_TARGET_LOG[1] * rng.standard_normal(k))
     b = m.p.behaviour
-    permanent = -b.entrant_productivity_gap + ENTRANT_DISPERSION * b.productivity_dispersion * m.rng.standard_normal(k)
+    permanent = -b.entrant_productivity_gap + ENTRANT_DISPERSION * b.productivity_dispersion * rng.standard_normal(k)
     return dict(cluster=cluster, town=town, revenue=revenue, target=target, permanent=permanent,
                 origin=np.full(k, ORIGIN_SPINOFF))
 
@@ -62,18 +63,19 @@ def attracted(m: ClusterModel, requests: list[tuple[int, int]]) -> dict:
                     permanent=np.zeros(0), origin=np.zeros(0, np.int8))
     cluster = np.concatenate([np.full(k, c) for c, k in requests])
     k = cluster.size
+    rng = m.stream("attracted-traits")
     town = np.empty(k, dtype=np.intp)
     for i, c in enumerate(cluster):
         zones = np.flatnonzero(m.towns.zone[:, c])
-        if zones.size and m.rng.random() < ATTRACTED_TO_ZONE:
+        if zones.size and rng.random() < ATTRACTED_TO_ZONE:
             w = m.towns.zone_multiplier[zones, c]
-            town[i] = zones[m.rng.choice(zones.size, p=w / w.sum())]
+            town[i] = zones[rng.choice(zones.size, p=w / w.sum())]
         else:
             w = m.location_weights[:, c]
-            town[i] = m.rng.choice(w.size, p=w / w.sum())
+            town[i] = rng.choice(w.size, p=w / w.sum())
     pol = m.p.policy
-    target = pol.attracted_firm_size * np.exp(0.5 * m.rng.standard_normal(k) - 0.125)
-    permanent = ATTRACTED_PREMIUM + m.p.behaviour.productivity_dispersion * m.rng.standard_normal(k)
+    target = pol.attracted_firm_size * np.exp(0.5 * rng.standard_normal(k) - 0.125)
+    permanent = ATTRACTED_PREMIUM + m.p.behaviour.productivity_dispersion * rng.standard_normal(k)
     return dict(cluster=cluster, town=town, revenue=ATTRACTED_START_SHARE * target, target=target,
                 permanent=permanent, origin=np.full(k, ORIGIN_ATTRACTED))
 
@@ -95,7 +97,7 @@ def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
     # first come, first housed: random order within each town, accepted while the town's
     # vacant floor (reserved floor only for eligible clusters) covers the cumulative need
     eligible = t.reserved_for[town, cluster]
-    order = np.lexsort((m.rng.random(k), town))
+    order = np.lexsort((m.stream("entry-order").random(k), town))
     need = floor[order]
     cum = np.cumsum(need)
     town_start = np.searchsorted(town[order], np.arange(t.n))

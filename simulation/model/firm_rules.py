@@ -49,7 +49,7 @@ def update_productivity(m: ClusterModel) -> None:
     rr = review_rows(m)
     k = len(range(*rr.indices(n)))
     f.prod_transient[rr] = b.productivity_persistence * f.prod_transient[rr] + (
-        b.productivity_volatility * size_factor(f.revenue[rr], b) * m.rng.standard_normal(k)
+        b.productivity_volatility * size_factor(f.revenue[rr], b) * m.stream("productivity").standard_normal(k)
     )
     cluster, town = f.cluster[:n], f.town[:n]
     base_rd = m.rd_intensity[cluster] * f.revenue[:n]
@@ -83,9 +83,9 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     log_change = (growth + catch_up) * m.dt + m.productivity_change
     rr = review_rows(m)
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, 0.9)
-    u = m.rng.random(scale.size) - 0.5
+    u = m.stream("growth").random(scale.size) - 0.5
     laplace = -scale * np.sign(u) * np.log1p(-2.0 * np.abs(u))
-    log_change[rr] += laplace + np.log1p(-scale**2)  # mean-one shock in levels
+    log_change[rr] += laplace  # log growth rates are Laplace around the expected growth
     return revenue * np.exp(log_change)
 
 
@@ -156,12 +156,12 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     )
     profit = margin * revenue
     f.cash[:n] += profit * m.dt
-    f.loss_streak[:n] = np.where(profit < 0, f.loss_streak[:n] + 1, 0)
-    f.age[:n] += 1
+    f.loss_streak[:n] = np.where(alive & (profit < 0), f.loss_streak[:n] + 1, np.where(alive, 0, f.loss_streak[:n]))
+    f.age[:n] += alive
     exits = alive & ((f.loss_streak[:n] >= m.exit_loss_steps) | (revenue < MIN_REVENUE))
     rr = review_rows(m)
     young = alive[rr] & (f.age[rr] < YOUNG_YEARS * m.steps_per_year)
-    fail = young & (m.rng.random(young.size) < b.exit_hazard_young)
+    fail = young & (m.stream("early-failure").random(young.size) < b.exit_hazard_young)
     exits[rr] |= fail
     return np.flatnonzero(exits)
 

@@ -34,7 +34,7 @@ class Fund(mesa.Agent):
         self.name = name
         self.lever = lever
         self.mandate = np.array([lever.mandate.get(c, 0.0) for c in CLUSTERS])
-        reached = model.rng.random() < funds.reach_target_probability
+        reached = model.stream(f"fund-raise-{name}").random() < funds.reach_target_probability
         self.realisation = 1.0 if reached else funds.partial_raise
         self.raised = lever.target_size * 100.0 * self.realisation  # M CNY
         self.coinvest = funds.private_coinvest
@@ -75,7 +75,7 @@ class Fund(mesa.Agent):
         rows = np.flatnonzero(eligible)
         if rows.size == 0:
             return
-        score = self.model.relative_productivity[rows] + 0.5 * self.model.rng.standard_normal(rows.size)
+        score = self.model.relative_productivity[rows] + 0.5 * self.model.stream(f"fund-select-{self.name}").standard_normal(rows.size)
         order = rows[np.argsort(-score, kind="stable")]
         ticket_cap = self.lever.max_ticket * 100.0
         need = self.model.capital_per_revenue * np.maximum(firms.target[order], firms.revenue[order])

@@ -2,7 +2,7 @@
 
 Per cluster: above-scale revenue and firm count are drawn from their low-central-high ranges
 (clusters.csv); above-scale firm sizes follow a Pareto tail rescaled so they add up to the drawn
-revenue exactly; below-scale firms (2-20 M CNY a year, log-uniform) are added in proportion
+revenue exactly; below-scale firms (continuing the Pareto density below 20 M CNY, from 2 M CNY at the lowest) are added in proportion
 ``below_scale_ratio`` so that firms can cross the 20 M threshold. Firms are placed in towns by the
 towns' specialisations (towns.csv, strongest first) and industrial weights (town_weights.csv).
 Log-TFP has a permanent and a transient part; the permanent part is rank-correlated with size
@@ -20,11 +20,11 @@ from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, cluster_traits,
 from simulation.model.firm_rules import size_factor
 from simulation.model.firm_table import FirmTable
 
-SIZE_PRODUCTIVITY_CORRELATION = 0.2  # ASSUMPTION
+SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
 BELOW_SCALE_MIN = 2.0  # M CNY a year, the smallest firm modelled
 UNRELATED_TOWN_WEIGHT = {"other": 0.3}  # weight where a town does not list the cluster
 DEFAULT_UNRELATED = 0.03
-SURVIVOR_MARGIN = 0.1  # log-TFP above the break-even point that 2020 incumbents have at least
+SURVIVOR_MARGIN = 0.3  # log-TFP above break-even that 2020 incumbents have at least (covers idle-capacity costs)
 
 
 def location_weights() -> np.ndarray:
@@ -39,16 +39,31 @@ def location_weights() -> np.ndarray:
     return w * np.array(town_weights())[:, None]
 
 
-def pareto_sizes(total: float, count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` sizes >= the above-scale threshold adding up to ``total`` (M CNY)."""
+def pareto_sizes(total: float, count: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """``count`` sizes >= the above-scale threshold adding up to ``total`` (M CNY), and the tail index."""
     floor = ABOVE_SCALE_THRESHOLD
     mean = total / count
     if mean <= floor * 1.001:
-        return np.full(count, mean)
+        return np.full(count, mean), 1.25
     alpha = max(1.25, mean / (mean - floor))
     raw = floor * rng.random(count) ** (-1.0 / alpha)
     excess = raw - floor
-    return floor + excess * (total - floor * count) / excess.sum()
+    return floor + excess * (total - floor * count) / excess.sum(), alpha
+
+
+def below_scale_sizes(n_above: int, ratio: float, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """``ratio * n_above`` sizes below the threshold, continuing the above-scale Pareto density.
+
+    The band starts where the power law holds that many firms, N(x..20) = N(>20)((20/x)^alpha - 1),
+    so the density is continuous at 20 M CNY and firms cross the threshold both ways at
+    comparable rates; it never starts below 2 M CNY.
+    """
+    count = int(round(ratio * n_above))
+    top = ABOVE_SCALE_THRESHOLD
+    low = max(BELOW_SCALE_MIN, top / (1.0 + ratio) ** (1.0 / alpha))
+    tail = (low / top) ** alpha
+    u = rng.random(count)
+    return low * (1.0 - u * (1.0 - tail)) ** (-1.0 / alpha)
 
 
 def build_population(
@@ -65,9 +80,8 @@ def build_population(
     for c, cid in enumerate(CLUSTERS):
         total = getattr(baseline.revenue_2020, cid) * 100.0  # 亿 -> M CNY
         n_above = max(int(round(getattr(baseline.abovescale_firms_2020, cid))), 1)
-        above = pareto_sizes(total, n_above, rng)
-        n_below = int(round(below_scale_ratio * n_above))
-        below = np.exp(rng.uniform(np.log(BELOW_SCALE_MIN), np.log(ABOVE_SCALE_THRESHOLD), n_below))
+        above, alpha = pareto_sizes(total, n_above, rng)
+        below = below_scale_sizes(n_above, below_scale_ratio, alpha, rng)
         revenue = np.concatenate([above, below])
         n = revenue.size
         permanent, transient = _productivity(revenue, behaviour, sd_transient, rng)
@@ -128,4 +142,6 @@ def _productivity(
         todo = np.flatnonzero(total - total.mean() < floor)
         if todo.size == 0:
             break
-    return permanent, transient
+    # selection acted on the permanent part: a transient part centred on 0 does not revert
+    shift = transient.mean()
+    return permanent + shift, transient - shift

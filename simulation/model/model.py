@@ -22,6 +22,7 @@ from simulation.model.fund import Fund
 from simulation.model.initial_state import build_population, location_weights
 from simulation.model.parameters import draw_parameters, flatten
 from simulation.model.recorder import Recorder
+from simulation.model.streams import Streams
 from simulation.model.results import ReplicateResult
 from simulation.model.talent import inflow_multiplier, talent_step
 from simulation.model.town import Town, TownTable, release_reserved, update_rents
@@ -45,10 +46,11 @@ class ClusterModel(mesa.Model):
         self.start_year = sim.start_year
         self.n_steps = (sim.end_year - sim.start_year) * sim.steps_per_year
         self.firm_agents = firm_agents
-        # independent streams: parameters, initial state and dynamics, all from the model's rng
-        param_rng, init_rng, self.dynamics_rng = self.rng.spawn(3)
-        self.p = draw_parameters(spec.uncertainties, param_rng)
-        self.rng = self.dynamics_rng
+        # every draw derives from the model's seeded generator: the initial state from a child
+        # generator, parameters and dynamics from keyed streams (common random numbers)
+        (init_rng,) = self.rng.spawn(1)
+        self.streams = Streams(self.rng)
+        self.p = draw_parameters(spec.uncertainties, self.streams)
 
         traits = cluster_traits()
         self.n_clusters = len(CLUSTERS)
@@ -74,7 +76,7 @@ class ClusterModel(mesa.Model):
 
         self.towns = TownTable(self.n_steps)
         self._setup_towns()
-        self.demand = MarketDemand(self.p.demand, self.p.shocks.events, sim.steps_per_year, self.rng)
+        self.demand = MarketDemand(self.p.demand, self.p.shocks.events, sim.steps_per_year, self.stream("demand"))
         self.demand_growth = self.demand.growth
         self.agencies = self._setup_agencies()
         self.funds = AgentSet(
@@ -135,7 +137,7 @@ class ClusterModel(mesa.Model):
             priority_share=lever.cluster_priority_share if lever.enabled else 0.0,
         )
         for i in range(t.n):
-            Town(self, i, pipeline)
+            Town(self, i, pipeline).fill_pipeline(land.prior_mu_per_year * self.dt)
 
     def _setup_agencies(self) -> mesa.AgentSet:
         lever = self.levers.agencies
@@ -149,7 +151,7 @@ class ClusterModel(mesa.Model):
         """One quarter."""
         time = self.start_year + (self.steps - 1) * self.dt
         self.step_flows[:] = 0.0
-        self.demand_growth = self.demand.step(time)
+        self.demand_growth = self.demand.step(time, self.stream("demand"))
         self.agents_by_type[Town].do("step")  # redevelopment pipeline delivers floor space
         self.common_productivity += self.p.behaviour.incumbent_productivity_growth / 100.0 * self.dt
         firm_rules.update_productivity(self)
@@ -173,6 +175,10 @@ class ClusterModel(mesa.Model):
         return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
 
     # --- mechanisms the schedule calls ------------------------------------------------------
+    def stream(self, purpose: str) -> np.random.Generator:
+        """The random stream of one mechanism at the current step (see streams.py)."""
+        return self.streams.get(purpose, self.steps)
+
     def attract_investment(self, cluster: int, count: int) -> None:
         """Called by a promotion agency: investors from its list who want to locate here."""
         self._attraction_requests.append((cluster, count))
@@ -180,7 +186,7 @@ class ClusterModel(mesa.Model):
     def screening_score(self, truth: np.ndarray) -> np.ndarray:
         """Applicant ranking: the agencies screen when they exist, otherwise it is a lottery."""
         quality = self.levers.agencies.screening_quality if len(self.agencies) else 0.0
-        return screen(truth, quality, self.rng)
+        return screen(truth, quality, self.stream("screening"))
 
     def _grow_talent_pool(self) -> None:
         lever, tp = self.levers.talent, self.p.talent

@@ -1,8 +1,8 @@
 """One replicate's parameters: every uncertain scenario value drawn once.
 
-Uncertainty tables are walked in a fixed order and each distribution is sampled from the
-replicate's parameter stream, so two scenarios run with the same seed draw the same values
-for the uncertainties they share (common random numbers).
+Each distribution is sampled from a stream keyed by the replicate and the value's dotted
+name, so two scenarios run with the same seed draw the same values for the uncertainties
+they share (common random numbers).
 """
 
 from __future__ import annotations
@@ -12,22 +12,24 @@ from types import SimpleNamespace
 import numpy as np
 from pydantic import BaseModel
 
+from simulation.model.streams import Streams
 from simulation.scenario.distributions import Distribution
 
 
-def draw_parameters(uncertainties: BaseModel, rng: np.random.Generator) -> SimpleNamespace:
+def draw_parameters(uncertainties: BaseModel, streams: Streams) -> SimpleNamespace:
     """Replace every Distribution in the uncertainty tables by one draw."""
-    return _draw(uncertainties, rng)
+    return _draw(uncertainties, streams, "")
 
 
-def _draw(node: object, rng: np.random.Generator) -> object:
+def _draw(node: object, streams: Streams, path: str) -> object:
     if isinstance(node, Distribution):
-        # one uniform per value whatever the distribution, so streams stay aligned across scenarios
-        return float(node.ppf(rng.random()))
+        # one uniform per value from a stream keyed by the value's name: the same draw in every
+        # scenario that has this key, whatever else the scenario adds or removes
+        return float(node.ppf(streams.get(f"parameter:{path}").random()))
     if isinstance(node, BaseModel):
-        return SimpleNamespace(**{k: _draw(getattr(node, k), rng) for k in type(node).model_fields})
+        return SimpleNamespace(**{k: _draw(getattr(node, k), streams, f"{path}.{k}") for k in type(node).model_fields})
     if isinstance(node, dict):
-        return {k: _draw(v, rng) for k, v in sorted(node.items())}
+        return {k: _draw(v, streams, f"{path}.{k}") for k, v in sorted(node.items())}
     return node
 
 

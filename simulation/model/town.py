@@ -90,12 +90,25 @@ class Town(mesa.Agent):
         return [c for c, z in zip(CLUSTERS, self._t.zone[self.index]) if z]
 
     # --- behaviour -----------------------------------------------------------------------
+    def fill_pipeline(self, prior_mu_per_step: float) -> None:
+        """Projects announced before the start at ``prior_mu_per_step`` are still under way."""
+        i, land = self.index, self.land
+        share = self._t.weight[i] / self._t.weight.sum()
+        land_m2 = prior_mu_per_step * share * land.conversion * MU_M2
+        for announced in range(-(land.approval_lag + land.delivery_lag), 0):
+            demolish, deliver = announced + land.approval_lag, announced + land.approval_lag + land.delivery_lag
+            if demolish >= 1:
+                self._t.demolition_due[i, demolish] += land_m2 * land.old_floor_ratio
+            if deliver >= 1:
+                self._t.delivery_due[i, deliver] += land_m2 * land.multiplier
+
     def step(self) -> None:
         """Announce this step's projects, then demolish and deliver what falls due."""
         t, i, land = self.model.steps, self.index, self.land
         share = self._t.weight[i] / self._t.weight.sum()
-        projects = self.model.rng.poisson(land.mu_per_step * share / land.project_mu)
-        approved = self.model.rng.binomial(projects, land.conversion)
+        rng = self.model.stream(f"redevelopment-{self.town_id}")
+        projects = rng.poisson(land.mu_per_step * share / land.project_mu)
+        approved = rng.binomial(projects, land.conversion)
         if approved:
             land_m2 = approved * land.project_mu * MU_M2
             self._t.demolition_due[i, t + land.approval_lag] += land_m2 * land.old_floor_ratio

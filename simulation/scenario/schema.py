@@ -236,6 +236,7 @@ class Behaviour(Section):
 
 class LandUncertainty(Section):
     background_mu_per_year: uncertain(ge=0.0, le=100_000.0)
+    prior_mu_per_year: uncertain(ge=0.0, le=100_000.0)
     pipeline_conversion: uncertain(ge=0.0, le=1.0)
     approval_lag_years: uncertain(ge=0.0, le=10.0)
     delivery_lag_years: uncertain(ge=0.0, le=10.0)
