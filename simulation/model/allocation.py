@@ -13,6 +13,6 @@ def pro_rata(requests: np.ndarray, groups: np.ndarray, pools: np.ndarray) -> np.
     """
     demand = np.bincount(groups, weights=requests, minlength=len(pools))
     ratio = np.ones(len(pools))
-    short = demand > pools
+    short = demand > np.maximum(pools, 0.0)
     ratio[short] = np.maximum(pools[short], 0.0) / demand[short]
     return requests * ratio[groups]

@@ -97,7 +97,7 @@ def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
     # first come, first housed: random order within each town, accepted while the town's
     # vacant floor (reserved floor only for eligible clusters) covers the cumulative need
     eligible = t.reserved_for[town, cluster]
-    order = np.lexsort((m.stream("entry-order").random(k), town))
+    order = np.lexsort((m.stream(f"entry-order-{int(attracted_.any())}").random(k), town))
     need = floor[order]
     cum = np.cumsum(need)
     town_start = np.searchsorted(town[order], np.arange(t.n))

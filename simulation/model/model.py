@@ -28,6 +28,7 @@ from simulation.model.talent import inflow_multiplier, talent_step
 from simulation.model.town import Town, TownTable, release_reserved, update_rents
 from simulation.scenario.schema import ScenarioSpec
 
+MAX_LAG_YEARS = 20  # approval + delivery lags allowed by the schema
 RESERVED_RELEASE = 0.05  # share of unused reserved floor opened to all firms each step
 INITIAL_FREE_TALENT = 0.03  # free skilled pool in 2020, share of skilled employment
 ZONE_CITY_AND_TOWN = 2.0  # the city's matching money is matched 1:1 by the town
@@ -74,7 +75,7 @@ class ClusterModel(mesa.Model):
         if firm_agents:
             self.on_entry(slice(0, self.firms.n))
 
-        self.towns = TownTable(self.n_steps)
+        self.towns = TownTable(self.n_steps + MAX_LAG_YEARS * sim.steps_per_year + 2)
         self._setup_towns()
         self.demand = MarketDemand(self.p.demand, self.p.shocks.events, sim.steps_per_year, self.stream("demand"))
         self.demand_growth = self.demand.growth
@@ -119,7 +120,7 @@ class ClusterModel(mesa.Model):
                     i = town_ids().index(town_id)
                     t.zone[i, c] = True
                     t.zone_multiplier[i, c] = 1.0 + (pol.zone_entry_multiplier - 1.0) * pol.zone_diminishing**k
-                    t.matching_money[i] += zones.matching_money * ZONE_CITY_AND_TOWN
+                    t.matching_money[i] = zones.matching_money * ZONE_CITY_AND_TOWN  # once per zone town
             if zones.land_priority:
                 is_zone = t.zone.any(axis=1)
                 t.reserved_for[is_zone] = t.zone[is_zone]
@@ -149,7 +150,7 @@ class ClusterModel(mesa.Model):
     # --- the schedule --------------------------------------------------------------------------
     def step(self) -> None:
         """One quarter."""
-        time = self.start_year + (self.steps - 1) * self.dt
+        time = self.start_year + 1 + (self.steps - 1) * self.dt  # decimal year this step starts
         self.step_flows[:] = 0.0
         self.demand_growth = self.demand.step(time, self.stream("demand"))
         self.agents_by_type[Town].do("step")  # redevelopment pipeline delivers floor space

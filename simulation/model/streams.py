@@ -20,4 +20,5 @@ class Streams:
 
     def get(self, purpose: str, counter: int = 0) -> np.random.Generator:
         key = (self._base << 32) | zlib.crc32(purpose.encode())
-        return np.random.Generator(np.random.Philox(key=key, counter=counter))
+        # the step sits in a high word of the counter, so steps never share numbers
+        return np.random.Generator(np.random.Philox(key=key, counter=[0, 0, counter, 0]))

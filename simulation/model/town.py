@@ -41,7 +41,7 @@ class TownTable:
         self.zone = np.zeros((n, len(CLUSTERS)), dtype=bool)  # core-zone designations
         self.zone_multiplier = np.ones((n, len(CLUSTERS)))  # entry multiplier from zones
         self.reserved_for = np.tile(POLICY, (n, 1))  # which clusters may take reserved floor
-        horizon = n_steps + 64  # room for lags beyond the horizon
+        horizon = n_steps  # the caller leaves room for lags beyond the run
         self.demolition_due = np.zeros((n, horizon))  # m2 of old floor to demolish, by step
         self.delivery_due = np.zeros((n, horizon))  # m2 of new floor to deliver, by step
         self.deferred_old = np.zeros(n)  # old floor not yet demolished (no vacancy to take it from)
@@ -95,7 +95,7 @@ class Town(mesa.Agent):
         i, land = self.index, self.land
         share = self._t.weight[i] / self._t.weight.sum()
         land_m2 = prior_mu_per_step * share * land.conversion * MU_M2
-        for announced in range(-(land.approval_lag + land.delivery_lag), 0):
+        for announced in range(1 - (land.approval_lag + land.delivery_lag), 1):
             demolish, deliver = announced + land.approval_lag, announced + land.approval_lag + land.delivery_lag
             if demolish >= 1:
                 self._t.demolition_due[i, demolish] += land_m2 * land.old_floor_ratio
