@@ -111,13 +111,20 @@ class ClusterTraits:
     talent_share: tuple[float, ...]  # skilled share of employees
     revenue_per_employee: tuple[float, ...]  # M CNY a year
     rd_intensity: tuple[float, ...]  # R&D / revenue
+    needs_modern_floor: tuple[bool, ...]  # cannot use old village-park floor
 
 
 @cache
 def cluster_traits() -> ClusterTraits:
     rows = {r["cluster_id"]: r for r in _rows("cluster_traits.csv")}
     col = lambda k: tuple(float(rows[c][k]) for c in CLUSTERS)  # noqa: E731
-    return ClusterTraits(col("floor_per_revenue"), col("talent_share"), col("revenue_per_employee"), col("rd_intensity"))
+    return ClusterTraits(
+        col("floor_per_revenue"),
+        col("talent_share"),
+        col("revenue_per_employee"),
+        col("rd_intensity"),
+        tuple(v > 0 for v in col("needs_modern_floor")),
+    )
 
 
 @cache

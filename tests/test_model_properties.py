@@ -82,12 +82,12 @@ def check_state(m: ClusterModel) -> None:
     stock = t.floor_stock
     tol = 1e-9 * stock + 1e-6
     assert (stock > 0).all()
-    assert (t.general_vacancy >= -tol).all() and (t.reserved_vacancy >= -tol).all()
+    assert (t.vacant >= -tol[:, None]).all()
     assert (t.deferred_old >= 0).all() and (t.delivered >= 0).all() and (t.delivered_total >= 0).all()
     assert (t.talent_free >= 0).all() and np.isfinite(t.talent_free).all()
     occupied = np.bincount(f.town[:n], weights=m.floor_per_capacity[f.cluster[:n]] * f.capacity[:n], minlength=t.n)
     assert (occupied <= stock + tol).all()
-    np.testing.assert_allclose(occupied + t.general_vacancy + t.reserved_vacancy, stock, rtol=1e-9)
+    np.testing.assert_allclose(occupied + t.vacancy, stock, rtol=1e-9)
     assert (np.isfinite(t.rent_index) & (t.rent_index > 0)).all()
 
     # shares stay shares

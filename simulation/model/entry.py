@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD
-from simulation.model.firm_table import ORIGIN_ATTRACTED, ORIGIN_SPINOFF
+from simulation.model import floor_market
+from simulation.model.firm_table import ORIGIN_ATTRACTED, ORIGIN_EXTERNAL, ORIGIN_SPINOFF
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
@@ -56,14 +57,28 @@ def spinoffs(m: ClusterModel) -> dict:
                 origin=np.full(k, ORIGIN_SPINOFF))
 
 
-def attracted(m: ClusterModel, requests: list[tuple[int, int]]) -> dict:
-    """Entrants for the agencies' (cluster, count) requests of this step."""
+def external_requests(m: ClusterModel) -> list[tuple[int, int]]:
+    """Investment projects that come without agency effort, in proportion to the cluster's size.
+
+    Core zones pull more of them (zone effects work through capital and entry, Alder, Shao &
+    Zilibotti 2016): a cluster with zones gets its best zone's entry multiplier.
+    """
+    f, n = m.firms, m.firms.n
+    above = np.bincount(f.cluster[:n], weights=f.above_scale[:n], minlength=m.n_clusters)
+    pull = np.where(m.towns.zone.any(axis=0), m.towns.zone_multiplier.max(axis=0), 1.0)
+    expected = m.p.policy.investment_inflow / 100.0 * m.dt * above * pull
+    counts = m.stream("external-count").poisson(expected)
+    return [(c, int(k)) for c, k in enumerate(counts) if k]
+
+
+def attracted(m: ClusterModel, requests: list[tuple[int, int]], origin: int = ORIGIN_ATTRACTED) -> dict:
+    """Entrants for (cluster, count) investment requests of this step, agencies' or external."""
     if not requests:
         return dict(cluster=np.zeros(0, int), town=np.zeros(0, int), revenue=np.zeros(0), target=np.zeros(0),
                     permanent=np.zeros(0), origin=np.zeros(0, np.int8))
     cluster = np.concatenate([np.full(k, c) for c, k in requests])
     k = cluster.size
-    rng = m.stream("attracted-traits")
+    rng = m.stream(f"investor-traits-{origin}")
     town = np.empty(k, dtype=np.intp)
     for i, c in enumerate(cluster):
         zones = np.flatnonzero(m.towns.zone[:, c])
@@ -77,7 +92,7 @@ def attracted(m: ClusterModel, requests: list[tuple[int, int]]) -> dict:
     target = pol.attracted_firm_size * np.exp(0.5 * rng.standard_normal(k) - 0.125)
     permanent = ATTRACTED_PREMIUM + m.p.behaviour.productivity_dispersion * rng.standard_normal(k)
     return dict(cluster=cluster, town=town, revenue=ATTRACTED_START_SHARE * target, target=target,
-                permanent=permanent, origin=np.full(k, ORIGIN_ATTRACTED))
+                permanent=permanent, origin=np.full(k, origin))
 
 
 def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
@@ -90,27 +105,15 @@ def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
     logprod = entrants["permanent"] + m.common_productivity
     capacity = entrants["revenue"] / np.exp(logprod) / 0.9
     floor = m.floor_per_capacity[cluster] * capacity
-    attracted_ = entrants["origin"] == ORIGIN_ATTRACTED
-    # attracted investors go where floor is if their town has none
-    short = attracted_ & (t.vacancy[town] < floor)
-    town[short] = np.argmax(t.vacancy)
-    # first come, first housed: random order within each town, accepted while the town's
-    # vacant floor (reserved floor only for eligible clusters) covers the cumulative need
-    eligible = t.reserved_for[town, cluster]
-    order = np.lexsort((m.stream(f"entry-order-{int(attracted_.any())}").random(k), town))
-    need = floor[order]
-    cum = np.cumsum(need)
-    town_start = np.searchsorted(town[order], np.arange(t.n))
-    before = np.concatenate([[0.0], cum])[town_start][town[order]]
-    within = cum - before
-    room = t.general_vacancy[town[order]] + np.where(eligible[order], t.reserved_vacancy[town[order]], 0.0)
-    admitted = np.zeros(k, dtype=bool)
-    admitted[order] = within <= room
-    wants_reserved = np.bincount(town[admitted & eligible], weights=floor[admitted & eligible], minlength=t.n)
-    total = np.bincount(town[admitted], weights=floor[admitted], minlength=t.n)
-    from_reserved = np.minimum(t.reserved_vacancy, wants_reserved)
-    t.reserved_vacancy -= from_reserved
-    t.general_vacancy -= total - from_reserved
+    attracted_ = np.isin(entrants["origin"], (ORIGIN_ATTRACTED, ORIGIN_EXTERNAL))
+    # an attracted investor whose town has no usable floor goes to the town with the most
+    room = (floor_market.usable(t, town, cluster, m.needs_modern) * t.vacant[town]).max(axis=1)
+    short = attracted_ & (room < floor)
+    for i in np.flatnonzero(short):
+        room = (floor_market.usable(t, np.arange(t.n), np.full(t.n, cluster[i]), m.needs_modern) * t.vacant).max(axis=1)
+        town[i] = int(np.argmax(room))
+    order_key = m.stream(f"entry-order-{int(entrants['origin'][0])}").random(k)
+    admitted = floor_market.house(t, town, floor_market.usable(t, town, cluster, m.needs_modern), floor, order_key)
     talent = np.bincount(town[admitted], weights=m.talent_per_capacity[cluster[admitted]] * capacity[admitted],
                          minlength=t.n)
     t.talent_free = np.maximum(t.talent_free - talent, 0.0)

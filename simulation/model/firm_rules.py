@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD, EMERGING, PILLARS, CLUSTER_INDEX
+from simulation.model import floor_market
 from simulation.model.allocation import pro_rata
 
 if TYPE_CHECKING:
@@ -99,10 +100,8 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
     if grow.size:
         c, tw, dx = cluster[grow], town[grow], need[grow]
         floor_req = m.floor_per_capacity[c] * dx
-        eligible = t.reserved_for[tw, c]
-        got_reserved = pro_rata(floor_req * eligible, tw, t.reserved_vacancy)
-        got_general = pro_rata(floor_req - got_reserved, tw, t.general_vacancy)
-        floor_frac = (got_reserved + got_general) / floor_req
+        floor_got = floor_market.ration(t, tw, floor_market.usable(t, tw, c, m.needs_modern), floor_req)
+        floor_frac = floor_got.sum(axis=1) / floor_req
         talent_req = m.talent_per_capacity[c] * dx
         talent_frac = pro_rata(talent_req, tw, t.talent_free) / np.maximum(talent_req, 1e-12)
         invest_req = b.capital_per_revenue * dx * efficiency[grow]
@@ -112,10 +111,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
         finance_frac = np.clip(available / np.maximum(invest_req, 1e-12), 0.0, 1.0)
         frac = np.minimum(np.minimum(floor_frac, talent_frac), finance_frac)
         added = frac * dx
-        used = m.floor_per_capacity[c] * added
-        from_reserved = np.minimum(used, got_reserved)
-        t.reserved_vacancy -= np.bincount(tw, weights=from_reserved, minlength=t.n)
-        t.general_vacancy -= np.bincount(tw, weights=used - from_reserved, minlength=t.n)
+        floor_market.take(t, tw, floor_got * (frac / np.maximum(floor_frac, 1e-300))[:, None])
         t.talent_free -= np.bincount(tw, weights=m.talent_per_capacity[c] * added, minlength=t.n)
         spend = b.capital_per_revenue * added * efficiency[grow]
         f.cash[grow] -= spend
@@ -137,7 +133,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
 def release_inputs(m: ClusterModel, rows: np.ndarray, capacity: np.ndarray) -> None:
     """Return the floor space and talent of ``capacity`` units to their towns' pools."""
     c, tw = m.firms.cluster[rows], m.firms.town[rows]
-    m.towns.general_vacancy += np.bincount(tw, weights=m.floor_per_capacity[c] * capacity, minlength=m.towns.n)
+    floor_market.release(m.towns, tw, c, m.floor_per_capacity[c] * capacity, m.needs_modern)
     m.towns.talent_free += np.bincount(tw, weights=m.talent_per_capacity[c] * capacity, minlength=m.towns.n)
 
 

@@ -32,11 +32,11 @@ COLUMNS: dict[str, type] = {
     "chain_leader": np.bool_,  # 链主
     "little_giant": np.bool_,  # 专精特新 "little giant"
     "fund_equity": np.float64,  # M CNY of fund equity received
-    "origin": np.int8,  # 0 initial population, 1 spin-off, 2 attracted investment
+    "origin": np.int8,  # 0 initial population, 1 spin-off, 2 attracted by an agency, 3 external investment
     "birth_step": np.int32,
 }
 
-ORIGIN_INITIAL, ORIGIN_SPINOFF, ORIGIN_ATTRACTED = 0, 1, 2
+ORIGIN_INITIAL, ORIGIN_SPINOFF, ORIGIN_ATTRACTED, ORIGIN_EXTERNAL = 0, 1, 2, 3
 
 
 class FirmTable:

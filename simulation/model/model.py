@@ -17,7 +17,8 @@ from simulation.model import entry, firm_rules
 from simulation.model.agency import PromotionAgency, screen
 from simulation.model.demand import MarketDemand
 from simulation.model.firm import Firm
-from simulation.model.firm_table import FirmTable
+from simulation.model.firm_table import ORIGIN_EXTERNAL, FirmTable
+from simulation.model.floor_market import MODERN, OLD
 from simulation.model.fund import Fund
 from simulation.model.initial_state import build_population, location_weights
 from simulation.model.parameters import draw_parameters, flatten
@@ -59,6 +60,7 @@ class ClusterModel(mesa.Model):
         self.floor_per_capacity = np.array(traits.floor_per_revenue)
         self.talent_per_capacity = np.array(traits.talent_share) / np.array(traits.revenue_per_employee)
         self.employees_per_capacity = 1.0 / np.array(traits.revenue_per_employee)
+        self.needs_modern = np.array(traits.needs_modern_floor)
         self.industrial = np.array([c in INDUSTRIAL for c in CLUSTERS])
         self.location_weights = location_weights()
         b = self.p.behaviour
@@ -102,8 +104,10 @@ class ClusterModel(mesa.Model):
         land = self.p.land
         occupied = np.bincount(f.town[:n], weights=self.floor_per_capacity[f.cluster[:n]] * f.capacity[:n],
                                minlength=t.n)
-        t.general_vacancy = occupied * land.initial_vacancy / (1.0 - land.initial_vacancy)
-        t.floor_stock = occupied + t.general_vacancy
+        vacant = occupied * land.initial_vacancy / (1.0 - land.initial_vacancy)
+        t.vacant[:, MODERN] = vacant * land.initial_modern_share
+        t.vacant[:, OLD] = vacant - t.vacant[:, MODERN]
+        t.floor_stock = occupied + vacant
         t.occupancy_2020 = np.where(t.floor_stock > 0, occupied / np.maximum(t.floor_stock, 1.0), 1.0)
         self._occupied_2020 = np.maximum(occupied, 1.0)
         talent = np.bincount(f.town[:n], weights=self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n],
@@ -127,8 +131,10 @@ class ClusterModel(mesa.Model):
 
         lever = self.levers.land
         mu = lever.redevelopment_mu_per_year if lever.enabled else land.background_mu_per_year
+        # city-wide redevelopment serves all industrial firms; the modelled firms get their share
+        self.floor_share = min(1.0, t.floor_stock.sum() / (land.city_floor_million_m2 * 1e6))
         pipeline = SimpleNamespace(
-            mu_per_step=mu * self.dt,
+            mu_per_step=mu * self.dt * self.floor_share,
             project_mu=lever.min_project_mu,
             conversion=land.pipeline_conversion,
             approval_lag=int(round(land.approval_lag_years * self.steps_per_year)),
@@ -138,7 +144,7 @@ class ClusterModel(mesa.Model):
             priority_share=lever.cluster_priority_share if lever.enabled else 0.0,
         )
         for i in range(t.n):
-            Town(self, i, pipeline).fill_pipeline(land.prior_mu_per_year * self.dt)
+            Town(self, i, pipeline).fill_pipeline(land.prior_mu_per_year * self.dt * self.floor_share)
 
     def _setup_agencies(self) -> mesa.AgentSet:
         lever = self.levers.agencies
@@ -154,7 +160,7 @@ class ClusterModel(mesa.Model):
         self.step_flows[:] = 0.0
         self.demand_growth = self.demand.step(time, self.stream("demand"))
         self.agents_by_type[Town].do("step")  # redevelopment pipeline delivers floor space
-        self.common_productivity += self.p.behaviour.incumbent_productivity_growth / 100.0 * self.dt
+        self.common_productivity += self.p.behaviour.frontier_productivity_growth / 100.0 * self.dt
         firm_rules.update_productivity(self)
         self.agencies.do("step")  # spend budgets, attract investors
         self.step_flows[:, 0] += firm_rules.rd_and_subsidies(self)
@@ -227,7 +233,8 @@ class ClusterModel(mesa.Model):
     def _enter(self) -> None:
         came = entry.attracted(self, self._attraction_requests)
         self._attraction_requests = []
-        for group in (entry.spinoffs(self), came):
+        external = entry.attracted(self, entry.external_requests(self), ORIGIN_EXTERNAL)
+        for group in (entry.spinoffs(self), came, external):
             admitted = entry.admit(self, group)
             np.add.at(self.step_flows[:, 2], group["cluster"][admitted], 1)
             if group is came:

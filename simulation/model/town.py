@@ -4,9 +4,8 @@ Town state lives in :class:`TownTable` arrays (one entry per town) so that alloc
 firms is vectorised; each :class:`Town` agent is a view onto its entry and runs its own
 redevelopment pipeline in ``step``.
 
-Floor space is held in two vacant pools per town: *general* floor any firm may rent, and
-*reserved* floor from redevelopment that only the nine policy clusters' firms (or, where a town
-is a core zone and the scenario gives zones land priority, only its zone clusters) may take.
+Vacant floor is held in three grades per town (see :mod:`simulation.model.floor_market`): old
+village-park floor, modern floor, and redevelopment floor reserved for priority clusters.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import mesa
 import numpy as np
 
 from simulation.datapack import CLUSTERS, MU_M2, town_ids, town_weights, towns
+from simulation.model.floor_market import MODERN, OLD, RESERVED
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
@@ -32,8 +32,7 @@ class TownTable:
         n = len(town_ids())
         self.n = n
         self.weight = np.array(town_weights())
-        self.general_vacancy = np.zeros(n)  # m2
-        self.reserved_vacancy = np.zeros(n)  # m2
+        self.vacant = np.zeros((n, 3))  # m2 by grade: floor_market.OLD, MODERN, RESERVED
         self.floor_stock = np.zeros(n)  # m2, occupied + vacant
         self.occupancy_2020 = np.ones(n)
         self.rent_index = np.ones(n)
@@ -51,7 +50,12 @@ class TownTable:
 
     @property
     def vacancy(self) -> np.ndarray:
-        return self.general_vacancy + self.reserved_vacancy
+        return self.vacant.sum(axis=1)
+
+    # named views of the grades (writable: they are columns of ``vacant``)
+    old_vacancy = property(lambda self: self.vacant[:, OLD], lambda self, v: self.vacant.__setitem__((slice(None), OLD), v))
+    general_vacancy = property(lambda self: self.vacant[:, MODERN], lambda self, v: self.vacant.__setitem__((slice(None), MODERN), v))
+    reserved_vacancy = property(lambda self: self.vacant[:, RESERVED], lambda self, v: self.vacant.__setitem__((slice(None), RESERVED), v))
 
 
 class Town(mesa.Agent):
@@ -117,13 +121,16 @@ class Town(mesa.Agent):
         self._deliver(self._t.delivery_due[i, t])
 
     def _demolish(self, old_floor: float) -> None:
-        """Old floor comes down from the vacant general pool; what tenants still use waits."""
+        """Old floor comes down from vacant old floor, then vacant modern floor; what tenants still use waits."""
         if old_floor <= 0:
             return
-        now = min(old_floor, self._t.general_vacancy[self.index])
-        self._t.general_vacancy[self.index] -= now
-        self._t.floor_stock[self.index] -= now
-        self._t.deferred_old[self.index] += old_floor - now
+        i, left = self.index, old_floor
+        for pool in (OLD, MODERN):
+            now = min(left, self._t.vacant[i, pool])
+            self._t.vacant[i, pool] -= now
+            self._t.floor_stock[i] -= now
+            left -= now
+        self._t.deferred_old[i] += left
 
     def _deliver(self, new_floor: float) -> None:
         i = self.index
@@ -133,8 +140,8 @@ class Town(mesa.Agent):
         net = max(new_floor - self._t.deferred_old[i], 0.0)
         self._t.deferred_old[i] = max(self._t.deferred_old[i] - new_floor, 0.0)
         reserved = net * self.land.priority_share
-        self._t.reserved_vacancy[i] += reserved
-        self._t.general_vacancy[i] += net - reserved
+        self._t.vacant[i, RESERVED] += reserved
+        self._t.vacant[i, MODERN] += net - reserved
         self._t.floor_stock[i] += net
         self._t.delivered[i] = net
         self._t.delivered_total[i] += net
@@ -148,6 +155,6 @@ def update_rents(table: TownTable, occupied: np.ndarray, elasticity: float) -> N
 
 def release_reserved(table: TownTable, share: float) -> None:
     """Reserved floor nobody eligible took is gradually opened to all firms."""
-    moved = table.reserved_vacancy * share
-    table.reserved_vacancy -= moved
-    table.general_vacancy += moved
+    moved = table.vacant[:, RESERVED] * share
+    table.vacant[:, RESERVED] -= moved
+    table.vacant[:, MODERN] += moved

@@ -214,7 +214,7 @@ class Shocks(Section):
 class Behaviour(Section):
     productivity_persistence: uncertain(ge=0.0, le=1.0)
     productivity_volatility: uncertain(ge=0.0, le=2.0)
-    incumbent_productivity_growth: uncertain(ge=-10.0, le=20.0)
+    frontier_productivity_growth: uncertain(ge=-10.0, le=20.0)
     selection_strength: uncertain(ge=0.0, le=2.0)
     growth_shock_scale: uncertain(ge=0.0, le=2.0)
     size_volatility_exponent: uncertain(ge=0.0, le=0.5)
@@ -241,6 +241,8 @@ class LandUncertainty(Section):
     approval_lag_years: uncertain(ge=0.0, le=10.0)
     delivery_lag_years: uncertain(ge=0.0, le=10.0)
     initial_vacancy: uncertain(ge=0.0, le=0.5)
+    initial_modern_share: uncertain(ge=0.0, le=1.0)
+    city_floor_million_m2: uncertain(ge=1.0, le=10_000.0)
     old_floor_ratio: uncertain(ge=0.0, le=10.0)
     rent_elasticity: uncertain(ge=0.0, le=10.0)
     rent_cost_share: uncertain(ge=0.0, le=0.5)
@@ -262,6 +264,7 @@ class FundUncertainty(Section):
 
 class PolicyUncertainty(Section):
     attraction_cost: uncertain(ge=0.001, le=100.0)
+    investment_inflow: uncertain(ge=0.0, le=100.0)
     attracted_firm_size: uncertain(ge=1.0, le=100_000.0)
     matchmaking_effect: uncertain(ge=0.0, le=0.2)
     finance_matching_effect: uncertain(ge=0.0, le=5.0)

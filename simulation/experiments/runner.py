@@ -1,0 +1,246 @@
+"""Run a scenario's replicates, in parallel worker processes or in this one.
+
+Replicate ``i`` is ``ClusterModel(spec, rng=seeds[i]).run()`` and depends on nothing else, so
+the results are bit-identical whatever the number of workers and whatever order the workers
+finish in; they are returned in replicate order.
+
+Workers are started with the ``spawn`` method (a fresh interpreter each, no state inherited
+from this process) through a context passed to the pool, leaving the global start method
+alone. The spec is sent once per worker; work goes out in chunks of replicates (at least
+about four per worker, so a slow chunk does not leave the others idle at the end, and at most
+``MAX_CHUNK`` replicates, so the progress bar moves). ``workers=1`` runs everything in this
+process, without a pool.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from simulation.model.model import ClusterModel
+from simulation.model.results import ReplicateResult
+from simulation.scenario.schema import ScenarioSpec
+
+CHUNKS_PER_WORKER = 4
+MAX_CHUNK = 8
+
+
+class ReplicateError(RuntimeError):
+    """A replicate raised: which one, its seed, and what went wrong (worker traceback kept)."""
+
+    def __init__(self, replicate: int, seed: int, error: str, details: str = "") -> None:
+        super().__init__(replicate, seed, error, details)
+        self.replicate, self.seed, self.error, self.details = replicate, seed, error, details
+
+    def __str__(self) -> str:
+        return f"replicate {self.replicate} (seed {self.seed}) failed: {self.error}"
+
+
+class WorkerError(ReplicateError):
+    """A worker process died (killed, out of memory, ...) while running a chunk of replicates."""
+
+    def __init__(self, replicate: int, seed: int, error: str, details: str = "", last: int | None = None) -> None:
+        super().__init__(replicate, seed, error, details)
+        self.last = replicate if last is None else last
+
+    def __str__(self) -> str:
+        return (
+            f"a worker process stopped while running replicates {self.replicate}-{self.last} "
+            f"(first seed {self.seed}): {self.error}"
+        )
+
+
+def run_replicate(spec: ScenarioSpec, seed: int) -> ReplicateResult:
+    """One replicate."""
+    return ClusterModel(spec, rng=int(seed), firm_agents=True).run()
+
+
+def run_replicates(
+    spec: ScenarioSpec, seeds: Sequence[int], workers: int, progress: bool = True
+) -> list[ReplicateResult]:
+    """Run one replicate per seed; results in seed order, identical for any ``workers``.
+
+    ``progress`` shows a bar on stderr (only when stderr is a terminal). A failing replicate
+    raises :class:`ReplicateError` after the remaining work is cancelled (a worker process that
+    dies, :class:`WorkerError`); Ctrl-C stops the workers at once and re-raises
+    KeyboardInterrupt. With ``workers > 1`` a calling script needs the usual
+    ``if __name__ == "__main__":`` guard, since spawned workers import the main module.
+    """
+    seeds = [int(s) for s in seeds]
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    with _Progress(len(seeds), progress) as bar:
+        if workers == 1 or len(seeds) <= 1:
+            return _run_here(spec, seeds, bar.advance)
+        return _run_pool(spec, seeds, min(workers, len(seeds)), bar.advance)
+
+
+# --- in this process ------------------------------------------------------------------------
+
+
+def _run_here(spec: ScenarioSpec, seeds: list[int], advance: Callable[[int], None]) -> list[ReplicateResult]:
+    results = []
+    for i, seed in enumerate(seeds):
+        try:
+            results.append(run_replicate(spec, seed))
+        except Exception as exc:
+            raise ReplicateError(i, seed, _describe(exc), traceback.format_exc()) from exc
+        advance(1)
+    return results
+
+
+# --- in worker processes --------------------------------------------------------------------
+
+_worker_spec: ScenarioSpec | None = None
+
+
+def _init_worker(spec: ScenarioSpec) -> None:
+    """Runs once in each worker: keep the spec; leave Ctrl-C to the parent, which stops us."""
+    global _worker_spec
+    _worker_spec = spec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_chunk(chunk: list[tuple[int, int]]) -> list[ReplicateResult]:
+    """Replicates ``(index, seed)`` in a worker; a failure names the replicate that raised."""
+    assert _worker_spec is not None, "worker not initialised"
+    results = []
+    for i, seed in chunk:
+        try:
+            results.append(run_replicate(_worker_spec, seed))
+        except Exception as exc:
+            raise ReplicateError(i, seed, _describe(exc), traceback.format_exc()) from None
+    return results
+
+
+def chunked(n: int, workers: int) -> list[range]:
+    """Replicate indices ``0..n-1`` in consecutive chunks for ``workers`` workers."""
+    size = max(1, min(math.ceil(n / (workers * CHUNKS_PER_WORKER)), MAX_CHUNK))
+    return [range(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _run_pool(
+    spec: ScenarioSpec, seeds: list[int], workers: int, advance: Callable[[int], None]
+) -> list[ReplicateResult]:
+    results: list[ReplicateResult | None] = [None] * len(seeds)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(spec,),
+    )
+    pending: dict[Future, range] = {}
+    try:
+        with _sigint_ignored():  # workers start here and inherit the ignore: Ctrl-C is for the parent
+            for chunk in chunked(len(seeds), workers):
+                pending[pool.submit(_run_chunk, [(i, seeds[i]) for i in chunk])] = chunk
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f].start):
+                chunk = pending.pop(future)
+                exc = future.exception()
+                if isinstance(exc, ReplicateError):
+                    raise exc
+                if exc is not None:  # the worker itself died (killed, out of memory, ...)
+                    raise WorkerError(chunk.start, seeds[chunk.start], _describe(exc), last=chunk[-1]) from exc
+                for i, result in zip(chunk, future.result()):
+                    results[i] = result
+                advance(len(chunk))
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+    return results  # type: ignore[return-value]
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started, so they never see Ctrl-C.
+
+    A terminal sends Ctrl-C to the whole process group; a worker still importing the model
+    would die with a traceback. Processes inherit an ignored signal, and Python leaves it
+    ignored at start-up; the parent stops the workers itself (see _stop). A Ctrl-C during the
+    few milliseconds of submitting is lost.
+    """
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: cannot touch signals; nothing to restore
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued work and end the workers now, without waiting for running replicates."""
+    if hasattr(pool, "terminate_workers"):  # Python >= 3.14
+        pool.terminate_workers()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    for process in processes:
+        try:
+            process.terminate()
+        except Exception:  # already gone
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+# --- progress bar ---------------------------------------------------------------------------
+
+
+class _Progress:
+    """A rich progress bar on stderr, or nothing when disabled or stderr is not a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("Replicates"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("elapsed"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("replicates", total=self.total)
+        return self
+
+    def advance(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,284 @@
+"""What the replicates say about the policy's targets: growth rates, hits, gaps, probabilities.
+
+Per replicate, from annual above-scale revenue (CLUSTER_METRICS ``revenue``, 亿元 a year):
+
+* a cluster's CAGR from the start year to the end year, ``(R_end / R_start) ** (1 / years) - 1``
+  in % (the start year's value is the start state, the end year's the mean of its steps);
+* the city's industrial CAGR, the same from CITY_METRICS ``industrial_revenue``;
+* an emerging cluster *hits* its target when its CAGR >= ``targets.emerging_cagr``;
+* a pillar's *gap* is its CAGR minus the city's, and it *keeps pace* when
+  gap >= -``targets.pillar_tolerance``.
+
+Across replicates: medians and 90 % intervals (5th and 95th percentiles, numpy's default
+linear interpolation) of revenue, CAGR and gap, and the share of replicates that hit or keep
+pace with a Wilson 95 % confidence interval. A CAGR is undefined (NaN) when the start revenue
+is not positive; such replicates are left out of that cluster's statistics, and ``n`` says
+how many were used.
+
+Everything but :func:`summarise` is a pure function of arrays.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from simulation.datapack import CLUSTERS, EMERGING, PILLARS, clusters
+from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, ReplicateResult, annualise
+from simulation.scenario.schema import ScenarioSpec
+
+LOWER, UPPER = 5.0, 95.0  # percentiles of the 90 % interval
+CONFIDENCE = 0.95  # of the Wilson intervals
+
+CITY_NAME_EN = "City industry (all clusters but software)"
+CITY_NAME_ZH = "全市规模以上工业"
+
+#: Columns of the summary table, in order.
+COLUMNS = (
+    "cluster", "kind", "name_en", "name_zh", "n",
+    "revenue_start_median", "revenue_end_median",
+    "cagr_median", "cagr_p5", "cagr_p95",
+    "hits", "p_hit", "p_hit_low", "p_hit_high",
+    "gap_median", "gap_p5", "gap_p95",
+    "keeps_pace", "p_keeps_pace", "p_keeps_pace_low", "p_keeps_pace_high",
+)  # fmt: skip
+
+
+# --- pure functions -------------------------------------------------------------------------
+
+
+def cagr(start: np.ndarray, end: np.ndarray, years: float) -> np.ndarray:
+    """Compound annual growth rate in % a year; NaN where ``start`` is not positive."""
+    if years <= 0:
+        raise ValueError(f"years must be positive; got {years}")
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    ok = start > 0
+    ratio = np.divide(end, start, out=np.full(np.broadcast(start, end).shape, np.nan), where=ok)
+    with np.errstate(invalid="ignore"):
+        return (np.power(np.maximum(ratio, 0.0), 1.0 / years) - 1.0) * 100.0
+
+
+def wilson_interval(k: Any, n: Any, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion ``k / n`` (NaN where n == 0).
+
+    The same as ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``, vectorised.
+    """
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    z = ndtri(0.5 + confidence / 2.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1.0 + z * z / n
+        centre = (p + z * z / (2.0 * n)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+        low, high = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # exact at the ends (rounding can leave 1e-17 where 0 belongs)
+    low = np.where(k == 0, 0.0, np.minimum(low, p))
+    high = np.where(k == n, 1.0, np.maximum(high, p))
+    bad = ~(n > 0)
+    return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+
+
+def interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, 5th and 95th percentiles along ``axis``, ignoring NaN."""
+    x = np.asarray(x, dtype=float)
+    if x.shape[axis] == 0:
+        nan = np.full(np.delete(np.array(x.shape), axis), np.nan)
+        return nan, nan.copy(), nan.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column gives NaN, as it should
+        p5, median, p95 = np.nanpercentile(x, [LOWER, 50.0, UPPER], axis=axis)
+    return median, p5, p95
+
+
+def share(flags: np.ndarray, valid: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count of true flags among valid entries, n, proportion, and (low, high) Wilson CI."""
+    k = (np.asarray(flags, bool) & valid).sum(axis=axis)
+    n = np.asarray(valid, bool).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    low, high = wilson_interval(k, n)
+    return k, n, p, (low, high)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Per-replicate outcomes: arrays with replicates on axis 0, clusters in CLUSTERS order."""
+
+    revenue_start: np.ndarray  # (R, C) 亿元
+    revenue_end: np.ndarray  # (R, C)
+    cluster_cagr: np.ndarray  # (R, C) %/yr
+    city_start: np.ndarray  # (R,)
+    city_end: np.ndarray  # (R,)
+    city_cagr: np.ndarray  # (R,)
+    hit: np.ndarray  # (R, C) bool: CAGR >= emerging target (any cluster; used for emerging ones)
+    gap: np.ndarray  # (R, C) pp: CAGR - city CAGR
+    keeps_pace: np.ndarray  # (R, C) bool: gap >= -tolerance
+
+
+def outcomes(
+    cluster_revenue: np.ndarray,
+    city_revenue: np.ndarray,
+    years: float,
+    emerging_cagr: float,
+    pillar_tolerance: float,
+) -> Outcomes:
+    """Outcomes from annual revenue at the start and end years.
+
+    ``cluster_revenue`` is (replicate, 2, cluster) or (replicate, year, cluster) and
+    ``city_revenue`` (replicate, 2) or (replicate, year): the first and last years are used.
+    """
+    cluster_revenue = np.asarray(cluster_revenue, dtype=float)
+    city_revenue = np.asarray(city_revenue, dtype=float)
+    start, end = cluster_revenue[:, 0], cluster_revenue[:, -1]
+    c_start, c_end = city_revenue[:, 0], city_revenue[:, -1]
+    growth = cagr(start, end, years)
+    city = cagr(c_start, c_end, years)
+    gap = growth - city[:, None]
+    with np.errstate(invalid="ignore"):
+        return Outcomes(
+            revenue_start=start,
+            revenue_end=end,
+            cluster_cagr=growth,
+            city_start=c_start,
+            city_end=c_end,
+            city_cagr=city,
+            hit=growth >= emerging_cagr,
+            gap=gap,
+            keeps_pace=gap >= -pillar_tolerance,
+        )
+
+
+# --- from replicate results -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The summary as a table (one row per cluster, then the city) and as JSON-ready data."""
+
+    table: pd.DataFrame
+    data: dict[str, Any]
+    outcomes: Outcomes
+
+
+def annual_revenue(results: Sequence[ReplicateResult]) -> tuple[np.ndarray, np.ndarray]:
+    """(replicate, year, cluster) above-scale revenue and (replicate, year) city industrial revenue."""
+    spy = results[0].steps_per_year
+    j = list(CLUSTER_METRICS).index("revenue")
+    cluster_kinds = [CLUSTER_METRICS["revenue"][0]]
+    cluster = np.stack([r.cluster[:, :, j : j + 1] for r in results], axis=1)  # (step, R, C, 1)
+    k = list(CITY_METRICS).index("industrial_revenue")
+    city = np.stack([r.city[:, k : k + 1] for r in results], axis=1)  # (step, R, 1)
+    cluster_annual = annualise(cluster, cluster_kinds, spy)[..., 0].transpose(1, 0, 2)
+    city_annual = annualise(city, [CITY_METRICS["industrial_revenue"][0]], spy)[..., 0].T
+    return cluster_annual, city_annual
+
+
+def summarise(results: Sequence[ReplicateResult], spec: ScenarioSpec) -> Summary:
+    """Per-cluster and city summary of the replicates (see the module docstring)."""
+    if not results:
+        raise ValueError("no replicate results to summarise")
+    spec = getattr(spec, "spec", spec)  # a loaded Scenario works too
+    sim, targets = spec.simulation, spec.targets
+    cluster_rev, city_rev = annual_revenue(results)
+    start_year = results[0].start_year
+    end_index = sim.end_year - start_year
+    if not 0 < end_index < cluster_rev.shape[1]:
+        raise ValueError(f"results do not reach the end year {sim.end_year}")
+    years = float(end_index)
+    out = outcomes(
+        cluster_rev[:, [0, end_index]], city_rev[:, [0, end_index]], years,
+        targets.emerging_cagr, targets.pillar_tolerance,
+    )  # fmt: skip
+
+    valid = np.isfinite(out.cluster_cagr)
+    rev0, _, _ = interval(out.revenue_start)
+    rev1, _, _ = interval(out.revenue_end)
+    g_med, g_lo, g_hi = interval(out.cluster_cagr)
+    gap_med, gap_lo, gap_hi = interval(np.where(valid & np.isfinite(out.city_cagr)[:, None], out.gap, np.nan))
+    gap_valid = valid & np.isfinite(out.city_cagr)[:, None]
+    hits, n_hit, p_hit, (hit_lo, hit_hi) = share(out.hit, valid)
+    keeps, n_keep, p_keep, (keep_lo, keep_hi) = share(out.keeps_pace, gap_valid)
+
+    rows = []
+    for c, row in enumerate(clusters()):
+        assert row.cluster_id == CLUSTERS[c]
+        kind = "pillar" if row.cluster_id in PILLARS else "emerging" if row.cluster_id in EMERGING else "other"
+        record: dict[str, Any] = dict.fromkeys(COLUMNS)
+        record.update(
+            cluster=row.cluster_id, kind=kind, name_en=row.name_en, name_zh=row.name_zh, n=int(valid[:, c].sum()),
+            revenue_start_median=rev0[c], revenue_end_median=rev1[c],
+            cagr_median=g_med[c], cagr_p5=g_lo[c], cagr_p95=g_hi[c],
+        )  # fmt: skip
+        if kind == "emerging":
+            record.update(hits=int(hits[c]), p_hit=p_hit[c], p_hit_low=hit_lo[c], p_hit_high=hit_hi[c])
+        if kind == "pillar":
+            record.update(
+                gap_median=gap_med[c], gap_p5=gap_lo[c], gap_p95=gap_hi[c], keeps_pace=int(keeps[c]),
+                p_keeps_pace=p_keep[c], p_keeps_pace_low=keep_lo[c], p_keeps_pace_high=keep_hi[c],
+            )  # fmt: skip
+        rows.append(record)
+    city_med, city_lo, city_hi = interval(out.city_cagr)
+    rows.append(
+        {
+            **dict.fromkeys(COLUMNS),
+            "cluster": "city", "kind": "city", "name_en": CITY_NAME_EN, "name_zh": CITY_NAME_ZH,
+            "n": int(np.isfinite(out.city_cagr).sum()),
+            "revenue_start_median": interval(out.city_start)[0], "revenue_end_median": interval(out.city_end)[0],
+            "cagr_median": city_med, "cagr_p5": city_lo, "cagr_p95": city_hi,
+        }
+    )  # fmt: skip
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    for col in COLUMNS[5:]:
+        if col in ("hits", "keeps_pace"):
+            table[col] = table[col].astype("Int64")
+        else:
+            table[col] = table[col].astype(float)
+
+    data = {
+        "start_year": int(start_year),
+        "end_year": int(sim.end_year),
+        "replicates": len(results),
+        "targets": {"emerging_cagr": targets.emerging_cagr, "pillar_tolerance": targets.pillar_tolerance},
+        "definitions": {
+            "revenue": "above-scale operating revenue, 100 million CNY (亿元) a year; medians across replicates",
+            "cagr": "compound annual growth of revenue from start_year to end_year, % a year",
+            "interval": f"{LOWER:g}th and {UPPER:g}th percentiles across replicates (90 % interval)",
+            "p_hit": "share of replicates where an emerging cluster's CAGR >= targets.emerging_cagr",
+            "gap": "pillar CAGR minus the city's industrial CAGR, percentage points",
+            "p_keeps_pace": "share of replicates where a pillar's gap >= -targets.pillar_tolerance",
+            "ci": f"Wilson {CONFIDENCE:.0%} confidence interval of a share",
+        },
+        "clusters": [_json_row(r) for r in rows[:-1]],
+        "city": _json_row(rows[-1]),
+    }
+    return Summary(table=table, data=data, outcomes=out)
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A table row as nested JSON: numbers as float/int, NaN as null, unused blocks left out."""
+
+    def num(x: Any) -> float | None:
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    out: dict[str, Any] = {k: row[k] for k in ("cluster", "kind", "name_en", "name_zh", "n")}
+    out["revenue_start_median"] = num(row["revenue_start_median"])
+    out["revenue_end_median"] = num(row["revenue_end_median"])
+    out["cagr"] = {"median": num(row["cagr_median"]), "p5": num(row["cagr_p5"]), "p95": num(row["cagr_p95"])}
+    if row["kind"] == "emerging":
+        out["hit"] = {
+            "count": row["hits"], "p": num(row["p_hit"]),
+            "ci_low": num(row["p_hit_low"]), "ci_high": num(row["p_hit_high"]),
+        }  # fmt: skip
+    if row["kind"] == "pillar":
+        out["gap"] = {"median": num(row["gap_median"]), "p5": num(row["gap_p5"]), "p95": num(row["gap_p95"])}
+        out["keeps_pace"] = {
+            "count": row["keeps_pace"], "p": num(row["p_keeps_pace"]),
+            "ci_low": num(row["p_keeps_pace_low"]), "ci_high": num(row["p_keeps_pace_high"]),
+        }  # fmt: skip
+    return out

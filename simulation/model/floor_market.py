@@ -1,0 +1,78 @@
+"""The market for vacant industrial floor space within each town, in three grades.
+
+- ``OLD``: floor in old village and town industrial parks. Traditional firms (the pillars and
+  ``other``) use it; the emerging clusters need modern space (clean rooms, heavy power, labs)
+  and cannot. Floor vacated by traditional firms returns here; redevelopment demolishes it first.
+  This mismatch is why the policy builds cluster carriers through 工改工 (四(二)).
+- ``MODERN``: new or modern floor any firm may rent.
+- ``RESERVED``: newly delivered redevelopment floor held for the policy's priority clusters
+  (all nine, or a core zone's own clusters where zones have land priority).
+
+Requests are served pool by pool in a fixed order (old, reserved, modern): expansion is rationed
+pro rata within a pool, entrants are housed first come, first served.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.model.allocation import pro_rata
+
+if TYPE_CHECKING:
+    from simulation.model.town import TownTable
+
+OLD, MODERN, RESERVED = 0, 1, 2
+ORDER = (OLD, RESERVED, MODERN)
+
+
+def usable(t: TownTable, town: np.ndarray, cluster: np.ndarray, needs_modern: np.ndarray) -> np.ndarray:
+    """(firm, pool) mask of the pools each request may draw on."""
+    ok = np.ones((town.size, 3), dtype=bool)
+    ok[:, OLD] = ~needs_modern[cluster]
+    ok[:, RESERVED] = t.reserved_for[town, cluster]
+    return ok
+
+
+def ration(t: TownTable, town: np.ndarray, ok: np.ndarray, request: np.ndarray) -> np.ndarray:
+    """Grants per (firm, pool), pro rata within each pool, without taking anything yet."""
+    grants = np.zeros((request.size, 3))
+    remaining = request.astype(float).copy()
+    for pool in ORDER:
+        grants[:, pool] = pro_rata(remaining * ok[:, pool], town, t.vacant[:, pool])
+        remaining -= grants[:, pool]
+    return grants
+
+
+def take(t: TownTable, town: np.ndarray, per_pool: np.ndarray) -> None:
+    """Remove floor now occupied from the pools."""
+    for pool in ORDER:
+        t.vacant[:, pool] -= np.bincount(town, weights=per_pool[:, pool], minlength=t.n)
+
+
+def house(t: TownTable, town: np.ndarray, ok: np.ndarray, need: np.ndarray, order_key: np.ndarray) -> np.ndarray:
+    """First come, first housed: each entrant takes its whole need from one pool. Returns housed mask."""
+    housed = np.zeros(need.size, dtype=bool)
+    for pool in ORDER:
+        cand = np.flatnonzero(~housed & ok[:, pool])
+        if cand.size == 0:
+            continue
+        cand = cand[np.lexsort((order_key[cand], town[cand]))]
+        cum = np.cumsum(need[cand])
+        tw = town[cand]
+        first = np.searchsorted(tw, np.arange(t.n))
+        before = np.concatenate([[0.0], cum])[first][tw]
+        fits = cum - before <= t.vacant[tw, pool]
+        # once an entrant does not fit, later ones in the town still count its need: conservative
+        got = cand[fits]
+        housed[got] = True
+        t.vacant[:, pool] -= np.bincount(town[got], weights=need[got], minlength=t.n)
+    return housed
+
+
+def release(t: TownTable, town: np.ndarray, cluster: np.ndarray, floor: np.ndarray, needs_modern: np.ndarray) -> None:
+    """Vacated floor returns to the grade its user occupied."""
+    modern = needs_modern[cluster]
+    t.vacant[:, MODERN] += np.bincount(town[modern], weights=floor[modern], minlength=t.n)
+    t.vacant[:, OLD] += np.bincount(town[~modern], weights=floor[~modern], minlength=t.n)
