@@ -58,7 +58,7 @@ class WorkerError(ReplicateError):
 
 def run_replicate(spec: ScenarioSpec, seed: int) -> ReplicateResult:
     """One replicate."""
-    return ClusterModel(spec, rng=int(seed), firm_agents=True).run()
+    return ClusterModel(spec, rng=int(seed), firm_agents=False).run()  # views on demand: see ClusterModel
 
 
 def run_replicates(

@@ -79,15 +79,11 @@ def attracted(m: ClusterModel, requests: list[tuple[int, int]], origin: int = OR
     cluster = np.concatenate([np.full(k, c) for c, k in requests])
     k = cluster.size
     rng = m.stream(f"investor-traits-{origin}")
-    town = np.empty(k, dtype=np.intp)
-    for i, c in enumerate(cluster):
-        zones = np.flatnonzero(m.towns.zone[:, c])
-        if zones.size and rng.random() < ATTRACTED_TO_ZONE:
-            w = m.towns.zone_multiplier[zones, c]
-            town[i] = zones[rng.choice(zones.size, p=w / w.sum())]
-        else:
-            w = m.location_weights[:, c]
-            town[i] = rng.choice(w.size, p=w / w.sum())
+    zone_weight = m.towns.zone_multiplier * m.towns.zone  # (town, cluster), 0 outside zones
+    to_zone = zone_weight.any(axis=0)[cluster] & (rng.random(k) < ATTRACTED_TO_ZONE)
+    weights = np.where(to_zone[:, None], zone_weight[:, cluster].T, m.location_weights[:, cluster].T)
+    cdf = np.cumsum(weights, axis=1)
+    town = (rng.random(k)[:, None] * cdf[:, -1:] > cdf).sum(axis=1)
     pol = m.p.policy
     target = pol.attracted_firm_size * np.exp(0.5 * rng.standard_normal(k) - 0.125)
     permanent = ATTRACTED_PREMIUM + m.p.behaviour.productivity_dispersion * rng.standard_normal(k)

@@ -36,7 +36,14 @@ ZONE_CITY_AND_TOWN = 2.0  # the city's matching money is matched 1:1 by the town
 
 
 class ClusterModel(mesa.Model):
-    """One replicate. ``ClusterModel(spec, rng=seed).run()`` returns a ReplicateResult."""
+    """One replicate. ``ClusterModel(spec, rng=seed).run()`` returns a ReplicateResult.
+
+    Firm agents are views onto the firm table. With ``firm_agents=True`` every live firm has its
+    registered Mesa agent for the whole run (for inspection or visualisation); with ``False``
+    (batch runs) a firm's agent is created when first asked for, through :meth:`firm` or
+    :meth:`firm_agents_set`, which saves creating tens of thousands of Python objects per run.
+    Either way the dynamics and results are identical.
+    """
 
     def __init__(self, spec: ScenarioSpec, rng: int, *, firm_agents: bool = True) -> None:
         super().__init__(rng=rng)
@@ -143,6 +150,7 @@ class ClusterModel(mesa.Model):
             multiplier=lever.floor_multiplier,
             priority_share=lever.cluster_priority_share if lever.enabled else 0.0,
         )
+        self._pipeline = pipeline
         for i in range(t.n):
             Town(self, i, pipeline).fill_pipeline(land.prior_mu_per_year * self.dt * self.floor_share)
 
@@ -159,6 +167,7 @@ class ClusterModel(mesa.Model):
         time = self.start_year + 1 + (self.steps - 1) * self.dt  # decimal year this step starts
         self.step_flows[:] = 0.0
         self.demand_growth = self.demand.step(time, self.stream("demand"))
+        self.approved_projects = self._draw_redevelopment_projects()
         self.agents_by_type[Town].do("step")  # redevelopment pipeline delivers floor space
         self.common_productivity += self.p.behaviour.frontier_productivity_growth / 100.0 * self.dt
         firm_rules.update_productivity(self)
@@ -185,6 +194,14 @@ class ClusterModel(mesa.Model):
     def stream(self, purpose: str) -> np.random.Generator:
         """The random stream of one mechanism at the current step (see streams.py)."""
         return self.streams.get(purpose, self.steps)
+
+    def _draw_redevelopment_projects(self) -> np.ndarray:
+        """Projects of ``min_project_mu`` announced in each town this step and later approved."""
+        pipeline = self._pipeline
+        share = self.towns.weight / self.towns.weight.sum()
+        rng = self.stream("redevelopment")
+        projects = rng.poisson(pipeline.mu_per_step * share / pipeline.project_mu)
+        return rng.binomial(projects, pipeline.conversion)
 
     def attract_investment(self, cluster: int, count: int) -> None:
         """Called by a promotion agency: investors from its list who want to locate here."""
@@ -226,9 +243,11 @@ class ClusterModel(mesa.Model):
         f.alive[rows] = False
         f.above_scale[rows] = False
         f.chain_leader[rows] = False
-        if self.firm_agents:
+        if self._firm_views:
             for r in rows.tolist():
-                self._firm_views.pop(r).remove()
+                view = self._firm_views.pop(r, None)
+                if view is not None:
+                    view.remove()
 
     def _enter(self) -> None:
         came = entry.attracted(self, self._attraction_requests)
@@ -239,6 +258,20 @@ class ClusterModel(mesa.Model):
             np.add.at(self.step_flows[:, 2], group["cluster"][admitted], 1)
             if group is came:
                 np.add.at(self.step_flows[:, 4], group["cluster"][admitted], 1)
+
+    def firm(self, row: int) -> Firm:
+        """The Mesa agent of the firm in ``row`` (created on first use)."""
+        if not 0 <= row < self.firms.n or not self.firms.alive[row]:
+            raise KeyError(f"no live firm in row {row}")
+        view = self._firm_views.get(row)
+        if view is None:
+            view = self._firm_views[row] = Firm(self, row)
+        return view
+
+    def firm_agents_set(self) -> AgentSet:
+        """An AgentSet of every live firm's agent."""
+        rows = np.flatnonzero(self.firms.alive[: self.firms.n])
+        return AgentSet([self.firm(int(r)) for r in rows], random=self.random)
 
     def on_entry(self, rows: slice) -> None:
         """New rows exist in the firm table: extend per-firm scratch arrays and create views."""

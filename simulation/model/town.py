@@ -107,12 +107,9 @@ class Town(mesa.Agent):
                 self._t.delivery_due[i, deliver] += land_m2 * land.multiplier
 
     def step(self) -> None:
-        """Announce this step's projects, then demolish and deliver what falls due."""
+        """Announce this step's approved projects, then demolish and deliver what falls due."""
         t, i, land = self.model.steps, self.index, self.land
-        share = self._t.weight[i] / self._t.weight.sum()
-        rng = self.model.stream(f"redevelopment-{self.town_id}")
-        projects = rng.poisson(land.mu_per_step * share / land.project_mu)
-        approved = rng.binomial(projects, land.conversion)
+        approved = self.model.approved_projects[i]
         if approved:
             land_m2 = approved * land.project_mu * MU_M2
             self._t.demolition_due[i, t + land.approval_lag] += land_m2 * land.old_floor_ratio

@@ -1,0 +1,203 @@
+"""``simulate run`` and ``simulate check``: run a scenario's replicates, or only validate it."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, brief, cpu_count, load_or_fail, main
+
+if TYPE_CHECKING:
+    from simulation.scenario import Scenario
+
+
+@main.command(
+    context_settings=CONTEXT,
+    help="""Run the replicates of SCENARIO and write a results folder.
+
+Prints a table with, per cluster, the start-year revenue, the median end-year revenue and
+growth rate with its 90 % interval across replicates, for the emerging clusters the chance of
+meeting the growth target and for the pillars how they grow against the city's industry (each
+chance with a 95 % confidence interval), then the results folder.
+
+Replicate i's seed depends only on the root seed and i, so runs with the same --seed share
+random numbers across scenarios and replicate counts, and the results do not depend on
+--workers.
+
+\b
+Examples:
+  simulate run scenarios/baseline.toml
+  simulate run scenarios/baseline.toml --replicates 40 --seed 7 --workers 4
+  simulate run scenarios/baseline.toml --set levers.land.floor_multiplier=3.0 \\
+      --set 'levers.funds.ic.mandate={ semi = 1.0 }' --out results/land-3
+  simulate run scenarios/baseline.toml --quiet          # prints only the results folder
+  simulate run scenarios/baseline.toml --format json | jq .clusters
+""",
+)
+@click.argument("scenario", type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--replicates", "-n", type=int, metavar="N",
+              help="Number of replicates (sets simulation.replicates).")
+@click.option("--seed", type=int, metavar="N", help="Root seed (sets simulation.seed).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
+              help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Results folder.  [default: results/<scenario>-<YYYYmmdd-HHMMSS>]")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario value, as a TOML value; repeatable.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists and is not empty.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar and no table: print only the results folder (or only the JSON).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="What to print on stdout: the table, or the summary as JSON.")
+def run(
+    scenario: Path,
+    replicates: int | None,
+    seed: int | None,
+    workers: int,
+    out: Path | None,
+    overrides: tuple[str, ...],
+    overwrite: bool,
+    quiet: bool,
+    fmt: str,
+) -> None:
+    from simulation.experiments.runner import ReplicateError, run_replicates
+    from simulation.experiments.seeds import replicate_seeds
+    from simulation.experiments.summary import summarise
+
+    started = datetime.now().astimezone()
+    clock = time.perf_counter()
+    options, named = list(overrides), {}
+    if replicates is not None:  # applied as overrides, after any --set, so they are validated too
+        options.append(f"simulation.replicates={replicates}")
+        named[options[-1]] = f"--replicates {replicates}"
+    if seed is not None:
+        options.append(f"simulation.seed={seed}")
+        named[options[-1]] = f"--seed {seed}"
+    loaded = load_or_fail(scenario, options, named)
+    spec = loaded.spec
+    folder = out if out is not None else default_folder(loaded.name, started)
+    _check_folder(folder, overwrite)
+
+    seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
+    workers = min(workers, len(seeds))
+    try:
+        results = run_replicates(spec, seeds, workers, progress=not quiet)
+    except ReplicateError as exc:
+        raise RunError(f"{exc}; no results were written") from exc
+    except KeyboardInterrupt:
+        click.echo("Interrupted; no results were written.", err=True)
+        raise click.exceptions.Exit(130) from None
+
+    summary, problem = None, None
+    try:
+        summary = summarise(results, spec)
+    except Exception as exc:  # keep the replicates: write the data without a summary
+        problem = f"could not summarise the results ({brief(exc)})"
+    wall_time = time.perf_counter() - clock
+    written = _write(folder, loaded, seeds, results, summary, wall_time, overwrite, workers, started)
+    if problem:
+        raise RunError(f"{problem}; the data were written to {written}")
+
+    if fmt == "json":
+        payload = {
+            "scenario": loaded.name,
+            "sha256": loaded.sha256,
+            "seed": spec.simulation.seed,
+            "results_folder": str(written),
+            **summary.data,
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
+    elif quiet:
+        click.echo(str(written))
+    else:
+        from simulation.reporting.console import print_summary
+
+        print_summary(summary.data, loaded.name, loaded.spec, written, wall_time)
+
+
+@main.command(
+    context_settings=CONTEXT,
+    help="""Check that SCENARIO is valid, without running it.
+
+Follows `extends`, applies --set overrides and validates every key, then prints one line:
+the scenario name, the start of its hash (the same hash a run records in manifest.json), the
+number of replicates and the years it covers.
+
+\b
+Examples:
+  simulate check scenarios/baseline.toml
+  simulate check my_scenario.toml --set simulation.replicates=40
+""",
+)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario value, as a TOML value; repeatable.")
+def check(scenario: Path, overrides: tuple[str, ...]) -> None:
+    loaded = load_or_fail(scenario, overrides)
+    sim = loaded.spec.simulation
+    click.echo(
+        f"OK {loaded.name} (sha256 {loaded.sha256[:12]}): {sim.replicates} replicates, "
+        f"{sim.start_year}-{sim.end_year} in {sim.steps_per_year} steps a year, seed {sim.seed}"
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def default_folder(name: str, when: datetime) -> Path:
+    """``results/<name>-<YYYYmmdd-HHMMSS>``, with -2, -3, ... if that exists already."""
+    base = RESULTS_ROOT / f"{name}-{when:%Y%m%d-%H%M%S}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def _check_folder(folder: Path, overwrite: bool) -> None:
+    from simulation.reporting.writer import ResultsFolderError, check_folder
+
+    try:
+        check_folder(folder, overwrite)
+    except ResultsFolderError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _write(
+    folder: Path,
+    scenario: Scenario,
+    seeds: list[int],
+    results: list,
+    summary: Any,
+    wall_time: float,
+    overwrite: bool,
+    workers: int,
+    started: datetime,
+) -> Path:
+    """Write the results; if that fails, write them to a fallback folder rather than lose them."""
+    from simulation.reporting.writer import write_results
+
+    def attempt(target: Path, replace: bool) -> Path:
+        return write_results(
+            target, scenario, seeds, results, summary, wall_time, replace, workers=workers, started=started
+        )
+
+    try:
+        return attempt(folder, overwrite)
+    except Exception as exc:
+        first = brief(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+    try:
+        fallback = Path(tempfile.mkdtemp(prefix=f"simulate-{folder.name}-"))
+        attempt(fallback, True)
+    except Exception as exc:
+        raise RunError(f"could not write the results to {folder} ({first}), nor to a fallback folder "
+                       f"({brief(exc)}); the results are lost") from None
+    raise RunError(f"could not write the results to {folder} ({first}); they were written to {fallback} instead")
+
+
