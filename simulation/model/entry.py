@@ -17,6 +17,7 @@ import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD
 from simulation.model import floor_market
+from simulation.model.firm_rules import absorptive_capacity
 from simulation.model.firm_table import ORIGIN_ATTRACTED, ORIGIN_EXTERNAL, ORIGIN_SPINOFF
 
 if TYPE_CHECKING:
@@ -32,12 +33,8 @@ ENTRANT_DISPERSION = 1.3  # entrants' productivity dispersion relative to incumb
 
 def spinoff_counts(m: ClusterModel) -> np.ndarray:
     """Poisson number of spin-offs per (cluster, town) this step."""
-    f, n = m.firms, m.firms.n
-    alive = f.alive[:n]
-    counts = np.bincount(
-        f.cluster[:n][alive] * m.towns.n + f.town[:n][alive], minlength=m.n_clusters * m.towns.n
-    ).reshape(m.n_clusters, m.towns.n)
-    expected = m.p.behaviour.spinoff_rate * m.dt * counts * m.towns.zone_multiplier.T
+    # firms alive at the start of the step, per (cluster, town)
+    expected = m.p.behaviour.spinoff_rate * m.dt * m.cells.firms * m.towns.zone_multiplier.T
     return m.stream("spinoff-count").poisson(expected)
 
 
@@ -127,6 +124,7 @@ def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
             target=entrants["target"][sel],
             prod_permanent=entrants["permanent"][sel],
             prod_transient=0.0,
+            absorptive=absorptive_capacity(entrants["permanent"][sel]),
             knowledge=1.0,
             logprod=logprod[sel],
             rd=m.rd_intensity[cluster[sel]] * rev,

@@ -44,6 +44,11 @@ def size_factor(revenue: np.ndarray, b) -> np.ndarray:
     return (np.maximum(revenue, 1e-3) / ABOVE_SCALE_THRESHOLD) ** (-b.size_volatility_exponent)
 
 
+def absorptive_capacity(permanent: np.ndarray) -> np.ndarray:
+    """Firms with more own capability absorb more spillovers and R&D (Giuliani & Bell 2005): 0..2."""
+    return 2.0 / (1.0 + np.exp(-permanent / 0.5))
+
+
 def update_productivity(m: ClusterModel) -> None:
     """Log-TFP = permanent + AR(1) + R&D knowledge + agglomeration - congestion + common drift."""
     f, b, n = m.firms, m.p.behaviour, m.firms.n
@@ -56,7 +61,7 @@ def update_productivity(m: ClusterModel) -> None:
     base_rd = m.rd_intensity[cluster] * f.revenue[:n]
     ratio = np.where(base_rd > 0, f.rd[:n] / np.maximum(base_rd, 1e-12), 1.0)
     f.knowledge[:n] += KNOWLEDGE_DEPRECIATION * m.dt * (ratio - f.knowledge[:n])
-    absorptive = 2.0 / (1.0 + np.exp(-f.prod_permanent[:n] / 0.5))  # selective spillovers (Giuliani & Bell 2005)
+    absorptive = f.absorptive[:n]
     density = m.local_density_ratio()  # (cluster, town) employment relative to 2020
     agglomeration = b.agglomeration_elasticity * absorptive * density[cluster, town]
     congestion = b.congestion_elasticity * m.town_density_ratio()[town]

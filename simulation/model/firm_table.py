@@ -20,6 +20,7 @@ COLUMNS: dict[str, type] = {
     "target": np.float64,  # M CNY a year a young firm is growing towards (0 = none)
     "prod_permanent": np.float64,  # permanent log-TFP component
     "prod_transient": np.float64,  # AR(1) log-TFP component
+    "absorptive": np.float64,  # absorptive capacity (0..2, mean about 1), fixed at entry
     "knowledge": np.float64,  # R&D knowledge stock relative to the firm's unsubsidised level
     "logprod": np.float64,  # current log-TFP, all components
     "rd": np.float64,  # R&D spending, M CNY a year (real)

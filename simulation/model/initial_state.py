@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, cluster_traits, town_weights, towns
-from simulation.model.firm_rules import size_factor
+from simulation.model.firm_rules import absorptive_capacity, size_factor
 from simulation.model.firm_table import FirmTable
 
 SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
@@ -103,6 +103,7 @@ def build_population(
             capacity=capacity,
             prod_permanent=permanent,
             prod_transient=transient,
+            absorptive=absorptive_capacity(permanent),
             knowledge=1.0,
             logprod=logprod,
             rd=traits.rd_intensity[c] * revenue,

@@ -13,7 +13,7 @@ from mesa.agentset import AgentSet
 import numpy as np
 
 from simulation.datapack import CLUSTERS, INDUSTRIAL, CLUSTER_INDEX, cluster_traits, town_ids
-from simulation.model import entry, firm_rules
+from simulation.model import cells, entry, firm_rules
 from simulation.model.agency import PromotionAgency, screen
 from simulation.model.demand import MarketDemand
 from simulation.model.firm import Firm
@@ -120,7 +120,8 @@ class ClusterModel(mesa.Model):
         talent = np.bincount(f.town[:n], weights=self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n],
                              minlength=t.n)
         t.talent_free = INITIAL_FREE_TALENT * talent
-        self._density_2020 = np.maximum(self._cluster_town_employment(), 1.0)
+        self.cells = cells.aggregate(self)
+        self._density_2020 = np.maximum(self.cells.employment, 1.0)
 
         zones = self.levers.core_zones
         if zones.enabled:
@@ -180,7 +181,8 @@ class ClusterModel(mesa.Model):
         self._exit(firm_rules.account_and_exit(self))
         self._enter()
         self._designate()
-        update_rents(self.towns, self._occupied_floor(), self.p.land.rent_elasticity)
+        self.cells = cells.aggregate(self)
+        update_rents(self.towns, self.cells.occupied_floor, self.p.land.rent_elasticity)
         release_reserved(self.towns, RESERVED_RELEASE)
         self._pay_fixed_programmes()
         self.recorder.record()
@@ -322,21 +324,10 @@ class ClusterModel(mesa.Model):
             self.step_flows[:, 1] += fund.step_investment
 
     # --- aggregate views used by the rules and the recorder ------------------------------------
-    def _cluster_town_employment(self) -> np.ndarray:
-        f, n = self.firms, self.firms.n
-        emp = self.employees_per_capacity[f.cluster[:n]] * f.capacity[:n]
-        flat = np.bincount(f.cluster[:n] * self.towns.n + f.town[:n], weights=emp,
-                           minlength=self.n_clusters * self.towns.n)
-        return flat.reshape(self.n_clusters, self.towns.n)
-
     def local_density_ratio(self) -> np.ndarray:
-        """log of own-cluster employment in each town relative to 2020, bounded."""
-        return np.clip(np.log(np.maximum(self._cluster_town_employment(), 1.0) / self._density_2020), -2.0, 2.0)
-
-    def _occupied_floor(self) -> np.ndarray:
-        f, n = self.firms, self.firms.n
-        return np.bincount(f.town[:n], weights=self.floor_per_capacity[f.cluster[:n]] * f.capacity[:n],
-                           minlength=self.towns.n)
+        """log of own-cluster employment in each town relative to 2020 (as of the last step), bounded."""
+        return np.clip(np.log(np.maximum(self.cells.employment, 1.0) / self._density_2020), -2.0, 2.0)
 
     def town_density_ratio(self) -> np.ndarray:
-        return np.log(np.maximum(self._occupied_floor(), 1.0) / self._occupied_2020)
+        """log of each town's occupied floor relative to 2020 (as of the last step)."""
+        return np.log(np.maximum(self.cells.occupied_floor, 1.0) / self._occupied_2020)

@@ -1,7 +1,7 @@
 """Records cluster, town and city series into preallocated arrays after every step.
 
-One pass of ``bincount`` over (cluster, town) cells gives both cluster and town sums, so
-recording costs a handful of array passes per step whatever the number of firms.
+The model's (cluster, town) cell sums (:func:`simulation.model.cells.aggregate`) give both
+cluster and town totals, so recording costs a few small-array operations per step.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD
 from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, TOWN_METRICS, ReplicateResult
 
 if TYPE_CHECKING:
@@ -32,19 +31,9 @@ class Recorder:
     def record(self) -> None:
         m, f, n = self.m, self.m.firms, self.m.firms.n
         C, T = m.n_clusters, m.towns.n
-        cell = f.cluster[:n] * T + f.town[:n]
-        alive = f.alive[:n]
-        revenue = f.revenue[:n]
-        above = alive & (revenue >= ABOVE_SCALE_THRESHOLD)
-
-        def cells(weights: np.ndarray | None) -> np.ndarray:
-            return np.bincount(cell, weights=weights, minlength=C * T).reshape(C, T)
-
-        rev_all = cells(revenue)
-        rev_above = cells(np.where(above, revenue, 0.0))
-        firms = cells(alive.astype(np.float64))
-        firms_above = cells(above.astype(np.float64))
-        capacity = cells(f.capacity[:n])
+        rev_all, rev_above, firms, firms_above, capacity = (
+            m.cells.revenue, m.cells.revenue_above, m.cells.firms, m.cells.firms_above, m.cells.capacity
+        )
         rd = np.bincount(f.cluster[:n], weights=f.rd[:n], minlength=C)
 
         cap_c = capacity.sum(axis=1)

@@ -1,0 +1,41 @@
+"""Sums over (cluster, town) cells, computed once at the end of each step.
+
+The recorder, the agglomeration and congestion terms, rents and spin-off counts all need the
+same few sums; one ``bincount`` pass each serves them all until the next step ends.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.datapack import ABOVE_SCALE_THRESHOLD
+
+if TYPE_CHECKING:
+    from simulation.model.model import ClusterModel
+
+
+def aggregate(m: ClusterModel) -> SimpleNamespace:
+    """(cluster, town) arrays of revenue, above-scale revenue, firms, above-scale firms, capacity."""
+    f, n = m.firms, m.firms.n
+    C, T = m.n_clusters, m.towns.n
+    cell = f.cluster[:n] * T + f.town[:n]
+    alive = f.alive[:n]
+    revenue = f.revenue[:n]
+    above = alive & (revenue >= ABOVE_SCALE_THRESHOLD)
+
+    def sums(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=weights, minlength=C * T).reshape(C, T)
+
+    capacity = sums(f.capacity[:n])
+    return SimpleNamespace(
+        revenue=sums(revenue),
+        revenue_above=sums(np.where(above, revenue, 0.0)),
+        firms=sums(alive.astype(np.float64)),
+        firms_above=sums(above.astype(np.float64)),
+        capacity=capacity,
+        employment=capacity * m.employees_per_capacity[:, None],
+        occupied_floor=(capacity * m.floor_per_capacity[:, None]).sum(axis=0),
+    )

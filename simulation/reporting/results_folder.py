@@ -1,0 +1,183 @@
+"""Read a results folder (see :mod:`simulation.reporting.writer`) for charts and reports.
+
+Charts, reports and comparisons read what a run wrote, never the model: a results folder
+written months ago, on another machine, charts the same way. Everything is loaded lazily and
+cached, so a chart that needs only ``summary.csv`` never reads the data file.
+
+Besides a run's own files, a folder may hold tables that other commands write for the charts:
+
+``sensitivity.csv``
+    a ranked table of sensitivity indices (``simulate analyze``), columns ``parameter, index,
+    value, ci_low, ci_high`` with ``index`` in ``S1, ST, mu_star, sigma``; an optional
+    ``outcome`` column names the outcome the indices are about (one chart per outcome).
+``response.csv``
+    lever-response curves from a grid sweep, one row per (parameter, value, cluster): columns
+    ``parameter, value, cluster, cagr_median``, optionally ``cagr_p5, cagr_p95`` (a 90 % band)
+    and ``p_hit`` (see :mod:`simulation.reporting.charts.response`).
+``comparison.json``
+    a paired comparison (``simulate compare``; see :mod:`simulation.experiments.compare`).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SENSITIVITY = "sensitivity.csv"
+RESPONSE = "response.csv"
+COMPARISON = "comparison.json"
+RUN_FILES = ("summary.csv", "summary.json", "manifest.json", "data.parquet", "data.csv")
+
+
+class ResultsError(Exception):
+    """A folder is not a readable results folder; one line for the user."""
+
+
+class ResultsFolder:
+    """A results folder on disk, read lazily."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise ResultsError(f"{self.path} does not exist")
+        if not self.path.is_dir():
+            raise ResultsError(f"{self.path} is not a folder (give the results folder a run wrote)")
+
+    def __repr__(self) -> str:
+        return f"ResultsFolder({str(self.path)!r})"
+
+    # --- what is there ----------------------------------------------------------------------
+
+    def has(self, name: str) -> bool:
+        return (self.path / name).is_file()
+
+    @property
+    def is_run(self) -> bool:
+        """A run's results folder (with a summary or data), as opposed to a sweep's or a comparison's."""
+        return self.has("manifest.json") and (self.has("summary.csv") or self.has_data)
+
+    @property
+    def has_data(self) -> bool:
+        return self.has("data.parquet") or self.has("data.csv")
+
+    @property
+    def has_summary(self) -> bool:
+        return self.has("summary.csv") and self.has("summary.json")
+
+    @property
+    def is_comparison(self) -> bool:
+        return self.has(COMPARISON)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def _json(self, name: str) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ResultsError(f"{self.path} has no {name}: is it a results folder written by `simulate run`?") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ResultsError(f"{self.path / name} is not valid JSON ({exc})") from None
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        return self._json("manifest.json")
+
+    @cached_property
+    def summary_data(self) -> dict[str, Any]:
+        return self._json("summary.json")
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """summary.csv indexed by cluster id (the city's row is ``city``)."""
+        try:
+            return pd.read_csv(self.path / "summary.csv", keep_default_na=False, na_values=[""]).set_index("cluster")
+        except FileNotFoundError:
+            raise ResultsError(f"{self.path} has no summary.csv (the run could not summarise its results)") from None
+
+    @cached_property
+    def comparison(self) -> dict[str, Any]:
+        return self._json(COMPARISON)
+
+    @cached_property
+    def scenario_text(self) -> str:
+        try:
+            return (self.path / "scenario.toml").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+
+    @cached_property
+    def scenario(self) -> dict[str, Any]:
+        try:
+            return tomllib.loads(self.scenario_text)
+        except tomllib.TOMLDecodeError:
+            return {}
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A CSV table of the folder (``sensitivity.csv``, ``response.csv``), or None if absent."""
+        if not self.has(name):
+            return None
+        try:
+            return pd.read_csv(self.path / name)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ResultsError(f"{self.path / name} is not a readable CSV table ({exc})") from None
+
+    # --- provenance -------------------------------------------------------------------------
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.manifest.get("scenario", {}).get("name") or self.path.name)
+
+    @property
+    def root_seed(self) -> int | None:
+        return self.manifest.get("root_seed")
+
+    @property
+    def replicates(self) -> int | None:
+        return self.manifest.get("replicates")
+
+    @property
+    def date(self) -> str:
+        """The day the run ended, YYYY-MM-DD ('' if unknown)."""
+        stamp = self.manifest.get("ended") or self.manifest.get("started")
+        try:
+            return datetime.fromisoformat(stamp).date().isoformat() if stamp else ""
+        except ValueError:
+            return str(stamp)[:10]
+
+    # --- the tidy data ----------------------------------------------------------------------
+
+    def data(self, scope: str, metrics: list[str] | tuple[str, ...], frequency: str = "year") -> pd.DataFrame:
+        """Rows of the tidy data for one scope, some metrics and one frequency (plain columns)."""
+        columns = ["replicate", "scope", "unit", "metric", "frequency", "year", "value"]
+        if self.has("data.parquet"):
+            import pyarrow.parquet as pq
+
+            filters = [("scope", "=", scope), ("frequency", "=", frequency), ("metric", "in", list(metrics))]
+            frame = pq.read_table(self.path / "data.parquet", columns=columns, filters=filters).to_pandas()
+        elif self.has("data.csv"):
+            frame = pd.read_csv(self.path / "data.csv", usecols=columns)
+            frame = frame[(frame.scope == scope) & (frame.frequency == frequency) & frame.metric.isin(metrics)]
+        else:
+            raise ResultsError(f"{self.path} has no data.parquet nor data.csv")
+        for col in ("scope", "unit", "metric", "frequency"):
+            frame[col] = frame[col].astype(str)
+        return frame.reset_index(drop=True)
+
+    def series(self, scope: str, metric: str, frequency: str = "year") -> tuple[np.ndarray, list[str], np.ndarray]:
+        """One metric as an array (replicate, unit, year), with the unit ids and the years."""
+        frame = self.data(scope, [metric], frequency)
+        if frame.empty:
+            raise ResultsError(f"{self.path} has no {frequency}ly {scope} series of {metric}")
+        cube = frame.set_index(["replicate", "unit", "year"])["value"].unstack("year")
+        replicates = np.sort(frame.replicate.unique())
+        units = list(dict.fromkeys(frame.unit))
+        years = np.array(sorted(frame.year.unique()))
+        cube = cube.reindex(pd.MultiIndex.from_product([replicates, units]), columns=years)
+        return cube.to_numpy().reshape(len(replicates), len(units), len(years)), units, years
