@@ -20,6 +20,7 @@ setup(
         "pandas>=2.2",
         "pyarrow>=16",
         "rich>=13",
+        "mplfonts>=0.0.11",  # ships Noto Sans CJK SC for the Chinese charts
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9"],

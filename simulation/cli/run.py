@@ -55,6 +55,8 @@ Examples:
               help="No progress bar and no table: print only the results folder (or only the JSON).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print on stdout: the table, or the summary as JSON.")
+@click.option("--charts", is_flag=True,
+              help="Also write the briefing charts (as `simulate chart`) to RESULTS/charts, in English and Chinese.")
 def run(
     scenario: Path,
     replicates: int | None,
@@ -65,6 +67,7 @@ def run(
     overwrite: bool,
     quiet: bool,
     fmt: str,
+    charts: bool = False,
 ) -> None:
     from simulation.experiments.runner import ReplicateError, run_replicates
     from simulation.experiments.seeds import replicate_seeds
@@ -103,6 +106,10 @@ def run(
     written = _write(folder, loaded, seeds, results, summary, wall_time, overwrite, workers, started)
     if problem:
         raise RunError(f"{problem}; the data were written to {written}")
+    if charts:  # see simulation/cli/chart.py
+        from simulation.cli.chart import write_run_charts
+
+        write_run_charts(written, quiet or fmt == "json")
 
     if fmt == "json":
         payload = {
