@@ -122,8 +122,6 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
         f.cash[grow] -= spend
         f.capital[grow] += spend
         f.capacity[grow] += added
-        m.constrained[:] = False
-        m.constrained[grow] = frac < 0.999
     capacity = f.capacity[:n]
     utilisation = wanted / np.maximum(efficiency * capacity, 1e-12)
     shrink = np.flatnonzero((utilisation < SHRINK_UTILISATION) & f.alive[:n])

@@ -122,8 +122,8 @@ def _productivity(
     """Permanent and transient log-TFP of incumbents, rank-correlated with size.
 
     Incumbents in 2020 are survivors: a firm whose margin would be negative (log-TFP more than
-    base_margin / margin_slope below the cluster mean) would have exited, so such draws are
-    redrawn (a truncated distribution).
+    base_margin / margin_slope below the mean of the untruncated distribution, 0) would have
+    exited, so such draws are redrawn (a truncated distribution).
     """
     n = revenue.size
     log_size = np.log(revenue)
@@ -139,8 +139,7 @@ def _productivity(
             rho * z_size[todo] + np.sqrt(1 - rho**2) * rng.standard_normal(k)
         )
         transient[todo] = sd_transient * size_factor(revenue[todo], behaviour) * rng.standard_normal(k)
-        total = permanent + transient
-        todo = np.flatnonzero(total - total.mean() < floor)
+        todo = todo[permanent[todo] + transient[todo] < floor]
         if todo.size == 0:
             break
     # selection acted on the permanent part: a transient part centred on 0 does not revert

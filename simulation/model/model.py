@@ -79,7 +79,6 @@ class ClusterModel(mesa.Model):
         build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng)
         self.relative_productivity = self.firms.logprod[: self.firms.n].copy()
         self.productivity_change = np.zeros(self.firms.n)
-        self.constrained = np.zeros(self.firms.n, dtype=bool)
         self._firm_views: dict[int, Firm] = {}
         if firm_agents:
             self.on_entry(slice(0, self.firms.n))
@@ -174,7 +173,7 @@ class ClusterModel(mesa.Model):
         firm_rules.update_productivity(self)
         self.agencies.do("step")  # spend budgets, attract investors
         self.step_flows[:, 0] += firm_rules.rd_and_subsidies(self)
-        self.funds.do("step")  # equity into young and constrained firms
+        self.funds.do("step")  # equity into young and small firms
         self._grow_talent_pool()
         wanted = firm_rules.desired_revenue(self)
         firm_rules.expand_and_produce(self, wanted)
@@ -216,12 +215,11 @@ class ClusterModel(mesa.Model):
 
     def _grow_talent_pool(self) -> None:
         lever, tp = self.levers.talent, self.p.talent
-        f, n = self.firms, self.firms.n
-        employed = np.bincount(f.town[:n], weights=self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n],
-                               minlength=self.towns.n)
+        talent = self.cells.capacity * self.talent_per_capacity[:, None]  # (cluster, town), as of the last step
+        employed = talent.sum(axis=0)
         multiplier, graduates = 1.0, 0.0
         if lever.enabled and lever.subsidy > 0:
-            policy_talent = float((self.talent_per_capacity[f.cluster[:n]] * f.capacity[:n])[f.cluster[:n] != CLUSTER_INDEX["other"]].sum())
+            policy_talent = float(np.delete(talent, CLUSTER_INDEX["other"], axis=0).sum())
             wanted = lever.subsidy * policy_talent
             paid = min(wanted, lever.budget_cap * 100.0)
             coverage = paid / wanted if wanted > 0 else 0.0
@@ -281,7 +279,6 @@ class ClusterModel(mesa.Model):
         if old < n:
             fresh = self.firms.logprod[old:n] - self.common_productivity
             self.relative_productivity = np.concatenate([self.relative_productivity, fresh])
-            self.constrained = np.concatenate([self.constrained, np.zeros(n - old, dtype=bool)])
         if self.firm_agents:
             for r in range(rows.start, rows.stop):
                 self._firm_views[r] = Firm(self, r)
@@ -306,13 +303,13 @@ class ClusterModel(mesa.Model):
                 continue
             rows = np.flatnonzero(f.alive[:n] & (f.cluster[:n] == c))
             if rows.size:
-                f.chain_leader[rows[np.argsort(-f.revenue[rows], kind="stable")[:3]]] = True
+                f.chain_leader[rows[top(f.revenue[rows], 3)]] = True
         if lever.enabled and lever.little_giants_per_year > 0:
             sme = f.alive[:n] & (f.revenue[:n] >= 20.0) & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
             sme &= f.cluster[:n] != CLUSTER_INDEX["other"]
             rows = np.flatnonzero(sme)
             if rows.size:
-                best = rows[np.argsort(-self.relative_productivity[rows], kind="stable")[: lever.little_giants_per_year]]
+                best = rows[top(self.relative_productivity[rows], lever.little_giants_per_year)]
                 f.little_giant[best] = True
                 f.cash[best] += lever.little_giant_reward
                 np.add.at(self.step_flows[:, 0], f.cluster[best], lever.little_giant_reward)
@@ -331,3 +328,11 @@ class ClusterModel(mesa.Model):
     def town_density_ratio(self) -> np.ndarray:
         """log of each town's occupied floor relative to 2020 (as of the last step)."""
         return np.log(np.maximum(self.cells.occupied_floor, 1.0) / self._occupied_2020)
+
+
+def top(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest values, largest first (ties by position)."""
+    if k >= values.size:
+        return np.argsort(-values, kind="stable")
+    part = np.argpartition(-values, k - 1)[:k]
+    return part[np.lexsort((part, -values[part]))]
