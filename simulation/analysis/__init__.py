@@ -1,0 +1,1 @@
+"""Analysing the results of experiments (kept apart from running them, in simulation.experiments)."""

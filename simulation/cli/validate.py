@@ -1,0 +1,158 @@
+"""``simulate validate``: run a scenario and score it against the calibration targets."""
+
+from __future__ import annotations
+
+import csv
+import math
+import shlex
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, cpu_count, load_or_fail, main
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_SCENARIO = Path("scenarios/baseline.toml")
+DEFAULT_DOCS = Path("docs/VALIDATION.md")
+DEFAULT_REPLICATES = 40
+
+
+def _default(path: Path) -> Path:
+    """``path`` from the current directory, else from the repository this package lives in."""
+    return path if path.exists() or not (REPO / path).exists() else REPO / path
+
+
+@main.command(
+    context_settings=CONTEXT,
+    help="""Score SCENARIO against the validation targets; exit code 0 when every moment passes.
+
+Runs the replicates with the validation simulator (the model's own steps, with the firm table
+kept for firm-level moments), prints the scorecard (each pattern and 2021 data point: target,
+band, median and 90 % interval across replicates, share of replicates in the band, pass or
+fail) and writes scorecard.csv, scorecard.md and replicates.csv (every replicate's moments) to
+the output folder. A moment passes when the median across replicates lies in its band; the
+bands and their reasons are in docs/VALIDATION.md. Exit code 1 when any moment fails, 2 on
+bad input. SCENARIO defaults to scenarios/baseline.toml.
+
+\b
+Examples:
+  simulate validate
+  simulate validate scenarios/calibrated.toml --replicates 80 --workers 2
+  simulate validate --set uncertainties.behaviour.productivity_volatility=0.1
+  simulate validate scenarios/calibrated.toml --update-docs    # rewrite docs/VALIDATION.md's table
+""",
+)
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--replicates", "-n", type=int, metavar="N", default=DEFAULT_REPLICATES, show_default=True,
+              help="Number of replicates (the scenario's own count is not used).")
+@click.option("--seed", type=int, metavar="N", help="Root seed (sets simulation.seed).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
+              help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Output folder.  [default: results/validate-<scenario>-<YYYYmmdd-HHMMSS>]")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario value, as a TOML value; repeatable.")
+@click.option("--update-docs", is_flag=True,
+              help="Also rewrite the scorecard block of --docs (between <!-- scorecard:start/end -->).")
+@click.option("--docs", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="The document --update-docs rewrites.  [default: docs/VALIDATION.md]")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table: print only the verdict line.")
+def validate(
+    scenario: Path | None,
+    replicates: int,
+    seed: int | None,
+    workers: int,
+    out: Path | None,
+    overrides: tuple[str, ...],
+    update_docs: bool,
+    docs: Path | None,
+    quiet: bool,
+) -> None:
+    from simulation.analysis import scorecard as sc
+    from simulation.experiments.runner import ReplicateError
+    from simulation.experiments.seeds import replicate_seeds
+
+    clock = time.perf_counter()
+    scenario = scenario if scenario is not None else _default(DEFAULT_SCENARIO)
+    options, named = list(overrides), {}
+    options.append(f"simulation.replicates={replicates}")
+    named[options[-1]] = f"--replicates {replicates}"
+    if seed is not None:
+        options.append(f"simulation.seed={seed}")
+        named[options[-1]] = f"--seed {seed}"
+    loaded = load_or_fail(scenario, options, named)
+    spec = loaded.spec
+    if update_docs:
+        docs = docs if docs is not None else _default(DEFAULT_DOCS)
+        if not docs.is_file():
+            raise UserError(f"--docs {docs}: file not found")
+        text = docs.read_text(encoding="utf-8")
+        if sc.DOC_START not in text or sc.DOC_END not in text:
+            raise UserError(f"--docs {docs}: no {sc.DOC_START} … {sc.DOC_END} block to rewrite")
+    folder = out if out is not None else _default_folder(loaded.name)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder}: exists and is not a folder")
+
+    command = _command(scenario, replicates, spec.simulation.seed, overrides)
+    seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
+    try:
+        card = sc.run_scorecard(spec, loaded.name, seeds, spec.simulation.seed, min(workers, len(seeds)),
+                                progress=not quiet, command=command)
+    except ReplicateError as exc:
+        raise RunError(f"{exc}; no scorecard was written") from exc
+    except KeyboardInterrupt:
+        click.echo("Interrupted; no scorecard was written.", err=True)
+        raise click.exceptions.Exit(130) from None
+
+    try:
+        sc.write(card, folder)
+        _write_replicates(folder / "replicates.csv", seeds, card.values)
+    except OSError as exc:
+        raise RunError(f"could not write the scorecard to {folder}: {exc.strerror or exc}") from None
+    if update_docs:
+        docs.write_text(sc.update_document(docs.read_text(encoding="utf-8"), card), encoding="utf-8")
+
+    wall = time.perf_counter() - clock
+    passed = sum(r.passed for r in card.rows)
+    verdict = (f"{'PASS' if card.passed else 'FAIL'}: {passed} of {len(card.rows)} moments pass"
+               + ("" if card.passed else f" (failing: {', '.join(card.failed)})"))
+    if not quiet:
+        import sys
+
+        from rich.console import Console
+
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+        console.print(sc.rich_table(card))
+        console.print(f"Scorecard: {folder} ({len(seeds)} replicates in {wall:.1f} s)"
+                      + (f"; updated {docs}" if update_docs else ""))
+    click.echo(verdict)
+    if not card.passed:
+        raise click.exceptions.Exit(1)
+
+
+def _default_folder(name: str) -> Path:
+    base = RESULTS_ROOT / f"validate-{name}-{datetime.now():%Y%m%d-%H%M%S}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def _command(scenario: Path, replicates: int, seed: int, overrides: tuple[str, ...]) -> str:
+    parts = ["simulate", "validate", str(scenario), "--replicates", str(replicates), "--seed", str(seed)]
+    for o in overrides:
+        parts += ["--set", o]
+    return shlex.join(parts)
+
+
+def _write_replicates(path: Path, seeds: list[int], values: list[dict[str, float]]) -> None:
+    from simulation.analysis.moments import MOMENT_IDS
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["replicate", "seed", *MOMENT_IDS])
+        for i, (s, v) in enumerate(zip(seeds, values)):
+            w.writerow([i, s, *("" if not math.isfinite(v[k]) else repr(v[k]) for k in MOMENT_IDS)])
