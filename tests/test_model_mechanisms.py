@@ -280,7 +280,7 @@ def test_long_land_lags_allowed_by_the_schema_do_not_crash() -> None:
 
 
 @pytest.mark.xfail(
-    reason="model.py:131,136: with levers.land.enabled=false the background pipeline still uses the lever's "
+    reason="model.py (_setup_towns): with levers.land.enabled=false the background pipeline still uses the lever's "
     "floor_multiplier and min_project_mu, so a switched-off lever changes the outcome",
     strict=True,
 )

@@ -6,7 +6,9 @@ Alder, Shao & Zilibotti 2016). Entrants are small, below the cluster's productiv
 dispersion (Foster, Haltiwanger & Syverson 2008), and grow towards a target size if they can
 finance, house and staff it. Attracted investors (客商库) are larger, more productive, and go to
 the cluster's core zones first. Every entrant needs floor space in its town at once: without
-vacant floor it does not come (attracted investors try the town with most vacant floor).
+vacant floor it does not come (investors try the town with the most floor they may use).
+Investment projects also come without agency effort, in proportion to a cluster's size
+(``external_requests``), and core zones pull them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The Firm agent: a Mesa agent whose state is one row of the model's FirmTable.
 
 A firm decides how much to expand (bounded by floor space, skilled talent and finance), how
-much R&D to do, whether to apply for land, subsidies and fund money, and whether to exit.
+much R&D to do, and whether to exit; it competes for floor space, talent, R&D grants and fund
+equity, which towns, agencies and funds ration among firms.
 Those decision rules are written once, vectorised over all firms, in
 :mod:`simulation.model.firm_rules`; this class gives each firm an identity in Mesa and reads
 and writes its row, so ``model.agents_by_type[Firm]`` and per-firm inspection work as usual.

@@ -72,7 +72,10 @@ def house(t: TownTable, town: np.ndarray, ok: np.ndarray, need: np.ndarray, orde
 
 
 def release(t: TownTable, town: np.ndarray, cluster: np.ndarray, floor: np.ndarray, needs_modern: np.ndarray) -> None:
-    """Vacated floor returns to the grade its user occupied."""
+    """Vacated floor returns as modern floor from emerging firms and as old floor from others.
+
+    Which grade a firm occupies is not tracked; this assumes traditional firms occupy old floor.
+    """
     modern = needs_modern[cluster]
     t.vacant[:, MODERN] += np.bincount(town[modern], weights=floor[modern], minlength=t.n)
     t.vacant[:, OLD] += np.bincount(town[~modern], weights=floor[~modern], minlength=t.n)

@@ -3,7 +3,7 @@
 A fund raises part of its announced size: with probability ``reach_target_probability`` all of
 it, otherwise ``partial_raise`` of it (only 26 % of Chinese guidance funds reached their target,
 Wei, Ang & Jia 2023). It deploys what it raised evenly over its investment period, by mandate
-share per cluster, into the best-scoring eligible firms (young or finance-constrained firms with
+share per cluster, into the best-scoring eligible firms (young or below-scale firms with
 above-frontier productivity; chain leaders for an M&A fund), alongside crowded-in private money.
 Equity is cash for the investee, relaxing its finance constraint. After ``holding_years`` a
 stake is exited at a value that follows the investee's revenue; failed investees return nothing;
