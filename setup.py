@@ -21,9 +21,12 @@ setup(
         "pyarrow>=16",
         "rich>=13",
         "mplfonts>=0.0.11",  # ships Noto Sans CJK SC for the Chinese charts
+        "SALib>=1.5",
+        "dask[distributed]>=2024.8",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9"],
+        "slurm": ["dask-jobqueue>=0.9"],
     },
     entry_points={"console_scripts": ["simulate=simulation.cli:main"]},
 )
