@@ -111,3 +111,16 @@ def load_or_fail(path: Path, overrides: list[str] | tuple[str, ...], named: dict
         if named and exc.override in named:
             message = message.replace(f"--set {exc.override}", named[exc.override])
         raise UserError(message) from None
+
+
+# options several commands share, defined once
+workers_option = click.option(
+    "--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
+    help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]",
+)
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a scenario value, as a TOML value; repeatable.",
+)
+seed_option = click.option("--seed", type=int, metavar="N", help="Root seed (sets simulation.seed).")
+

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from simulation.cli.base import CONTEXT, RunError, UserError, cpu_count, main
+from simulation.cli.base import CONTEXT, RunError, UserError, main, workers_option
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = Path("experiments/calibrate.toml")
@@ -43,8 +43,7 @@ Examples:
 )
 @click.argument("config", type=click.Path(path_type=Path), required=False)
 @click.option("--seed", type=int, metavar="N", help="Root seed (replaces the file's seed).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
-              help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Calibrated scenario to write.  [default: the file's output, scenarios/calibrated.toml]")
 @click.option("--record", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import click
 
-from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, cpu_count, load_or_fail, main
+from simulation.cli.base import (
+    CONTEXT,
+    RESULTS_ROOT,
+    RunError,
+    UserError,
+    load_or_fail,
+    main,
+    workers_option,
+)
 from simulation.cli.chart import FORMATS, LANGS, parse_list
 
 
@@ -47,8 +55,7 @@ Examples:
 @click.option("--seed", type=int, metavar="N", help="Root seed of both (sets simulation.seed).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a value in both scenarios, as a TOML value; repeatable.")
-@click.option("--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
-              help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Comparison folder.  [default: results/compare-<A>-vs-<B>-<YYYYmmdd-HHMMSS>]")
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists and is not empty.")

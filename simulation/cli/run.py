@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, brief, cpu_count, load_or_fail, main
+from simulation.cli.base import (
+    CONTEXT,
+    RESULTS_ROOT,
+    RunError,
+    UserError,
+    brief,
+    load_or_fail,
+    main,
+    seed_option,
+    set_option,
+    workers_option,
+)
 
 if TYPE_CHECKING:
     from simulation.scenario import Scenario
@@ -43,13 +54,11 @@ Examples:
 @click.argument("scenario", type=click.Path(path_type=Path, dir_okay=True))
 @click.option("--replicates", "-n", type=int, metavar="N",
               help="Number of replicates (sets simulation.replicates).")
-@click.option("--seed", type=int, metavar="N", help="Root seed (sets simulation.seed).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
-              help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@seed_option
+@workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Results folder.  [default: results/<scenario>-<YYYYmmdd-HHMMSS>]")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario value, as a TOML value; repeatable.")
+@set_option
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists and is not empty.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress bar and no table: print only the results folder (or only the JSON).")
@@ -143,8 +152,7 @@ Examples:
 """,
 )
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario value, as a TOML value; repeatable.")
+@set_option
 def check(scenario: Path, overrides: tuple[str, ...]) -> None:
     loaded = load_or_fail(scenario, overrides)
     sim = loaded.spec.simulation

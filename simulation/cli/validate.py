@@ -11,7 +11,17 @@ from pathlib import Path
 
 import click
 
-from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, cpu_count, load_or_fail, main
+from simulation.cli.base import (
+    CONTEXT,
+    RESULTS_ROOT,
+    RunError,
+    UserError,
+    load_or_fail,
+    main,
+    seed_option,
+    set_option,
+    workers_option,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = Path("scenarios/baseline.toml")
@@ -47,13 +57,11 @@ Examples:
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
 @click.option("--replicates", "-n", type=int, metavar="N", default=DEFAULT_REPLICATES, show_default=True,
               help="Number of replicates (the scenario's own count is not used).")
-@click.option("--seed", type=int, metavar="N", help="Root seed (sets simulation.seed).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), default=cpu_count, metavar="N", show_default=False,
-              help=f"Worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@seed_option
+@workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Output folder.  [default: results/validate-<scenario>-<YYYYmmdd-HHMMSS>]")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario value, as a TOML value; repeatable.")
+@set_option
 @click.option("--update-docs", is_flag=True,
               help="Also rewrite the scorecard block of --docs (between <!-- scorecard:start/end -->).")
 @click.option("--docs", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
