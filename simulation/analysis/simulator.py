@@ -16,16 +16,23 @@ order, so results do not depend on the number of workers. ``workers=1`` runs in 
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import numpy as np
 
 from simulation.analysis.moments import FirmPanel, compute_moments
-from simulation.experiments.runner import ReplicateError, WorkerError, _describe, _Progress, _sigint_ignored, _stop
+from simulation.experiments.runner import (
+    ReplicateError,
+    _describe,
+    _Progress,
+    _sigint_ignored,
+    _stop,
+    chunked,
+    collect_in_order,
+)
 from simulation.model.model import ClusterModel
 from simulation.model.parameters import flatten
 from simulation.model.results import ReplicateResult
@@ -154,27 +161,12 @@ def _init_worker() -> None:
 def _run_pool(
     pool: ProcessPoolExecutor, tasks: list[Task], workers: int, advance: Callable[[int], None]
 ) -> list[dict[str, float]]:
-    size = max(1, min(math.ceil(len(tasks) / (workers * 4)), MAX_CHUNK))
-    chunks = [range(s, min(s + size, len(tasks))) for s in range(0, len(tasks), size)]
-    results: list[dict[str, float] | None] = [None] * len(tasks)
     pending: dict[Future, range] = {}
     try:
-        for chunk in chunks:
+        for chunk in chunked(len(tasks), workers, MAX_CHUNK):
             pending[pool.submit(_run_chunk, [(i, *tasks[i]) for i in chunk])] = chunk
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f].start):
-                chunk = pending.pop(future)
-                exc = future.exception()
-                if isinstance(exc, ReplicateError):
-                    raise exc
-                if exc is not None:
-                    raise WorkerError(chunk.start, tasks[chunk.start][1], _describe(exc), last=chunk[-1]) from exc
-                for i, value in zip(chunk, future.result()):
-                    results[i] = value
-                advance(len(chunk))
+        return collect_in_order(pending, len(tasks), lambda i: tasks[i][1], advance)
     except BaseException:
         for future in pending:
             future.cancel()
         raise
-    return results  # type: ignore[return-value]

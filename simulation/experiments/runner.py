@@ -119,16 +119,15 @@ def _run_chunk(chunk: list[tuple[int, int]]) -> list[ReplicateResult]:
     return results
 
 
-def chunked(n: int, workers: int) -> list[range]:
+def chunked(n: int, workers: int, max_chunk: int = MAX_CHUNK) -> list[range]:
     """Replicate indices ``0..n-1`` in consecutive chunks for ``workers`` workers."""
-    size = max(1, min(math.ceil(n / (workers * CHUNKS_PER_WORKER)), MAX_CHUNK))
+    size = max(1, min(math.ceil(n / (workers * CHUNKS_PER_WORKER)), max_chunk))
     return [range(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def _run_pool(
     spec: ScenarioSpec, seeds: list[int], workers: int, advance: Callable[[int], None]
 ) -> list[ReplicateResult]:
-    results: list[ReplicateResult | None] = [None] * len(seeds)
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
@@ -140,23 +139,37 @@ def _run_pool(
         with _sigint_ignored():  # workers start here and inherit the ignore: Ctrl-C is for the parent
             for chunk in chunked(len(seeds), workers):
                 pending[pool.submit(_run_chunk, [(i, seeds[i]) for i in chunk])] = chunk
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f].start):
-                chunk = pending.pop(future)
-                exc = future.exception()
-                if isinstance(exc, ReplicateError):
-                    raise exc
-                if exc is not None:  # the worker itself died (killed, out of memory, ...)
-                    raise WorkerError(chunk.start, seeds[chunk.start], _describe(exc), last=chunk[-1]) from exc
-                for i, result in zip(chunk, future.result()):
-                    results[i] = result
-                advance(len(chunk))
+        results = collect_in_order(pending, len(seeds), seeds.__getitem__, advance)
     except BaseException:
         _stop(pool)
         raise
     pool.shutdown(wait=True)
-    return results  # type: ignore[return-value]
+    return results
+
+
+def collect_in_order(
+    pending: dict[Future, range], n: int, seed_of: Callable[[int], int], advance: Callable[[int], None]
+) -> list:
+    """Wait for submitted chunks of items ``0..n-1`` and return their results in item order.
+
+    A replicate that raised re-raises its ReplicateError; a worker that died (killed, out of
+    memory, ...) raises WorkerError. Finished chunks leave ``pending``, so the caller can cancel
+    what is left.
+    """
+    results: list = [None] * n
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=lambda f: pending[f].start):
+            chunk = pending.pop(future)
+            exc = future.exception()
+            if isinstance(exc, ReplicateError):
+                raise exc
+            if exc is not None:
+                raise WorkerError(chunk.start, seed_of(chunk.start), _describe(exc), last=chunk[-1]) from exc
+            for i, result in zip(chunk, future.result()):
+                results[i] = result
+            advance(len(chunk))
+    return results
 
 
 @contextmanager
