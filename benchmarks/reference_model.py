@@ -58,10 +58,12 @@ from simulation.model.firm_rules import (
     MATURE_YEARS,
     MIN_REVENUE,
     PILLAR_IDX,
+    REVENUE_TFP_ELASTICITY,
     SHRINK_SPEED,
     SHRINK_UTILISATION,
     SME_REVENUE,
     YOUNG_YEARS,
+    unit_laplace,
 )
 from simulation.model import model as engine_model
 from simulation.model.floor_market import MODERN, OLD, RESERVED
@@ -116,7 +118,10 @@ class RefFirm(mesa.Agent):
         m, b = self.model, self.model.b
         self.reviewing = self.phase == m.review_phase
         if self.reviewing:
-            z = m.random.gauss(0.0, 1.0) if m.z_productivity is None else m.z_productivity[self.row // m.steps_per_year]
+            if m.z_productivity is None:
+                z = m.unit_laplace_draw()
+            else:
+                z = m.z_productivity[self.row // m.steps_per_year]
             self.prod_transient = (
                 b.productivity_persistence * self.prod_transient + b.productivity_volatility * self.size_factor() * z
             )
@@ -152,7 +157,7 @@ class RefFirm(mesa.Agent):
             growth += m.matchmaking_list[c]
         target = self.target
         catch_up = CATCH_UP_RATE * math.log(max(target, 1e-9) / max(revenue, 1e-9)) if target > revenue else 0.0
-        log_change = (growth + catch_up) * m.dt + self.productivity_change
+        log_change = (growth + catch_up) * m.dt + REVENUE_TFP_ELASTICITY * self.productivity_change
         if self.reviewing:  # a Laplace shock to the log growth rate, once a year
             scale = min(max(b.growth_shock_scale * self.size_factor(), 0.01), 0.9)
             log_change += scale * m.laplace(self.row)
@@ -304,7 +309,7 @@ class ReferenceModel(ClusterModel):
         self.review_phase = self.steps % spy
         if self.shared_draws:  # the engine's numbers, one per row under review
             k = len(range(self.review_phase, n, spy))
-            self.z_productivity = self.stream("productivity").standard_normal(k).tolist()
+            self.z_productivity = unit_laplace(self.stream("productivity"), k).tolist()
         n_towns, n_clusters = self.towns.n, self.n_clusters
         employment = [[0.0] * n_towns for _ in range(n_clusters)]
         occupied = [0.0] * n_towns
@@ -366,7 +371,7 @@ class ReferenceModel(ClusterModel):
 
     def _phase_produce(self) -> None:
         """Pro-rata rationing of each town's pools in rounds, then every firm produces."""
-        t, n = self.towns, self.towns.n
+        t = self.towns
         self.reserved_for = t.reserved_for.tolist()
         self.floor_ratio = [None, None, None]
         self.floor_ratio[OLD] = _ratios(self.floor_demand[OLD], t.vacant[:, OLD].tolist())
@@ -398,6 +403,13 @@ class ReferenceModel(ClusterModel):
             firm = self.by_row[row]
             firm.release(firm.capacity)
         self._close_pools()
+
+    def unit_laplace_draw(self) -> float:
+        """A Laplace draw with standard deviation 1, from the agent's own random source."""
+        u = self.random.random() - 0.5
+        while u == -0.5:
+            u = self.random.random() - 0.5
+        return -math.copysign(1.0, u) * math.log1p(-2.0 * abs(u)) / math.sqrt(2.0) if u else 0.0
 
     def laplace(self, row: int) -> float:
         """A standard Laplace draw (scale 1) for the firm in ``row``."""

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.datapack import CLUSTER_INDEX, CLUSTERS, EMERGING, PILLARS, io_links, town_ids
@@ -36,6 +36,7 @@ SHORT_LAGS = ("uncertainties.land.approval_lag_years=0.5", "uncertainties.land.d
 NO_PRIOR_PIPELINE = "uncertainties.land.prior_mu_per_year=0"
 FUNDS_OFF = tuple(f"levers.funds.{name}.enabled=false" for name in ("guidance", "ic", "ma"))
 SLUMP = 'uncertainties.shocks.events.slump={cluster="ngei", start=2022.0, duration_years=1.0, growth_change=-15.0}'
+NO_EVENTS = "uncertainties.shocks.events={}"  # the baseline's own events (the 2021 rebound) left out
 
 NGEI = CLUSTER_INDEX["ngei"]
 OTHER = CLUSTER_INDEX["other"]
@@ -91,7 +92,6 @@ def _rationing(draw):
     groups = np.array(draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)), dtype=np.intp)
     pool = st.one_of(st.just(0.0), st.floats(-10.0, -1e-6), st.floats(1e-6, 2e6))
     pools = np.array(draw(st.lists(pool, min_size=n_groups, max_size=n_groups)), dtype=float)
-    demand = np.bincount(groups, weights=requests, minlength=n_groups)
     return requests, groups, pools
 
 
@@ -585,7 +585,7 @@ def _model_event_effects(m: ClusterModel) -> np.ndarray:
 
 
 def test_a_scenario_shock_event_lowers_its_clusters_demand_for_its_duration() -> None:
-    m = make(SLUMP, seed=2, base=("simulation.below_scale_ratio=0.1",))
+    m = make(NO_EVENTS, SLUMP, seed=2, base=("simulation.below_scale_ratio=0.1",))
     effects = _model_event_effects(m)
     ngei = effects[:, NGEI]
     active = np.flatnonzero(ngei < -1e-9)
@@ -596,7 +596,7 @@ def test_a_scenario_shock_event_lowers_its_clusters_demand_for_its_duration() ->
 
 
 def test_a_shock_event_starting_in_2022_hits_the_steps_of_2022() -> None:
-    m = make(SLUMP, seed=2, base=("simulation.below_scale_ratio=0.1",))
+    m = make(NO_EVENTS, SLUMP, seed=2, base=("simulation.below_scale_ratio=0.1",))
     ngei = _model_event_effects(m)[:, NGEI]
     step_years = m.start_year + 1 + np.arange(m.n_steps) // m.steps_per_year  # as results.annualise counts
     np.testing.assert_array_equal(ngei < -1e-9, step_years == 2022)
@@ -606,8 +606,8 @@ def test_adding_a_shock_event_keeps_the_draws_of_the_shared_uncertainties() -> N
     # common random numbers: a scenario that adds an uncertain value draws the others as before
     plain = flatten(make(seed=3).p)
     shocked = flatten(make(SLUMP, seed=3).p)
-    shared = {k: v for k, v in shocked.items() if not k.startswith("shocks.")}
-    assert shared == plain
+    shared = {k: v for k, v in shocked.items() if not k.startswith("shocks.events.slump.")}
+    assert shared == plain  # the baseline's own events (the 2021 rebound) included
     assert shocked["shocks.events.slump.growth_change"] == -15.0
     switched = flatten(make("levers.land.enabled=false", *FUNDS_OFF, "levers.talent.enabled=false", seed=3).p)
     assert switched == plain  # levers never change the drawn uncertainties
@@ -807,3 +807,15 @@ def test_demand_innovations_are_not_recycled_between_steps() -> None:
         previous = d.surprise.copy()
     for now, later in zip(innovations, innovations[1:]):
         assert not np.allclose(later[:6], now[4:])
+
+
+def test_the_baseline_expects_a_2021_rebound_in_manufacturing_only() -> None:
+    m = make(seed=2, base=("simulation.below_scale_ratio=0.1",))
+    effects = _model_event_effects(m)
+    in_2021 = np.arange(m.n_steps) < m.steps_per_year
+    rebound = [CLUSTER_INDEX[c] for c in ("ngei", "hem", "tex", "food", "mat", "ene", "semi", "other")]
+    assert np.all(effects[np.ix_(in_2021, rebound)] > 0.019)  # 2-9 % a year during 2021
+    assert np.all(effects[np.ix_(in_2021, rebound)] < 0.091)
+    np.testing.assert_allclose(effects[~in_2021], 0.0, atol=1e-12)  # nothing after 2021
+    untouched = [CLUSTER_INDEX["soft"], CLUSTER_INDEX["bio"]]
+    np.testing.assert_allclose(effects[:, untouched], 0.0, atol=1e-12)

@@ -355,3 +355,47 @@ def test_valid_values_round_trip(
     assert spec.simulation.replicates == replicates == resolved["simulation"]["replicates"]
     assert spec.targets.emerging_cagr == cagr == resolved["targets"]["emerging_cagr"]
     assert spec.uncertainties.demand.volatility == Distribution("uniform", (("low", low), ("high", high)))
+
+
+# --- the calibration section ------------------------------------------------------------------
+
+SECTION = """
+[calibration]
+experiment = "calibrate.toml"
+record = "record.md"
+seed = 5
+
+[calibration.values]
+"uncertainties.behaviour.spinoff_rate" = {dist = "uniform", low = 0.05, high = 0.06}
+"uncertainties.baseline.revenue_2020.semi" = 222.0
+"""
+
+
+def test_calibration_section_replaces_the_values_it_names(tmp_path: Path) -> None:
+    calibrated = write(tmp_path, SECTION, "cal.toml")
+    spec = load_scenario(calibrated).spec
+    assert spec.uncertainties.behaviour.spinoff_rate == Distribution("uniform", (("low", 0.05), ("high", 0.06)))
+    assert spec.uncertainties.baseline.revenue_2020.semi.central == 222.0
+    assert spec.calibration.seed == 5
+    # the calibration's own view: the priors, and no section
+    priors = load_scenario(calibrated, calibrated=False).spec
+    assert priors.uncertainties.behaviour == load_scenario(BASELINE, calibrated=False).spec.uncertainties.behaviour
+    assert priors.calibration is None
+    # a child file and --set still change a calibrated value
+    child = write(tmp_path, "[uncertainties.behaviour]\nspinoff_rate = 0.2\n", "child.toml", extends="cal.toml")
+    assert load_scenario(child).spec.uncertainties.behaviour.spinoff_rate.central == 0.2
+    assert load_scenario(child).spec.uncertainties.baseline.revenue_2020.semi.central == 222.0
+    over = load_scenario(calibrated, ["uncertainties.behaviour.spinoff_rate=0.3"])
+    assert over.spec.uncertainties.behaviour.spinoff_rate.central == 0.3
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"uncertainties.behaviour.no_such_rate" = 0.1', "names no value of the scenario"),
+    ('"uncertainties.behaviour.exit_hazard_young" = -0.1', "must be >= 0"),
+])  # fmt: skip
+def test_bad_calibration_value_names_its_line(tmp_path: Path, value: str, message: str) -> None:
+    body = SECTION.replace('"uncertainties.baseline.revenue_2020.semi" = 222.0', value)
+    path = write(tmp_path, body, "cal.toml")
+    err = error(path)
+    assert message in err.message and err.file == path
+    assert err.line == line_of(path, value.split(" =")[0])

@@ -7,6 +7,7 @@ import csv
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 TINY = ["simulation.below_scale_ratio=0.1", "simulation.end_year=2023"]
 TINY_SET = [a for s in TINY for a in ("--set", s)]
-# a configuration whose growth rates are tent-shaped: strong Laplace shocks, weak Gaussian TFP noise
-LAPLACE_LIKE = ["uncertainties.behaviour.productivity_volatility=0.04", "uncertainties.behaviour.growth_shock_scale=0.4"]
 
 
 def invoke(*args: object):
@@ -218,21 +217,9 @@ def test_validate_bad_input_exits_2(args, tmp_path: Path) -> None:
 # --- a mechanism broken on purpose ----------------------------------------------------------
 
 
-def _gaussian_desired_revenue(m):
-    """firm_rules.desired_revenue with the Laplace growth shock replaced by a normal one of the same variance."""
-    from simulation.model import firm_rules as fr
-
-    f, b, n = m.firms, m.p.behaviour, m.firms.n
-    cluster, revenue = f.cluster[:n], f.revenue[:n]
-    growth = m.demand_growth[cluster] + b.selection_strength * m.relative_productivity
-    growth += np.where(revenue < fr.SME_REVENUE, m.matchmaking[cluster], 0.0)
-    target = f.target[:n]
-    catch_up = np.where(target > revenue, fr.CATCH_UP_RATE * np.log(np.maximum(target, 1e-9) / np.maximum(revenue, 1e-9)), 0.0)
-    log_change = (growth + catch_up) * m.dt + m.productivity_change
-    rr = fr.review_rows(m)
-    scale = np.clip(b.growth_shock_scale * fr.size_factor(revenue[rr], b), 0.01, 0.9)
-    log_change[rr] += math.sqrt(2.0) * scale * m.stream("growth").standard_normal(scale.size)  # Laplace var = 2 s²
-    return revenue * np.exp(log_change)
+def _unit_normal(stream, k):
+    """In place of firm_rules.unit_laplace: Gaussian growth shocks and TFP innovations, same variance."""
+    return stream.standard_normal(k)
 
 
 def _growth_rows(spec) -> dict[str, sc.Row]:
@@ -241,13 +228,13 @@ def _growth_rows(spec) -> dict[str, sc.Row]:
 
 
 def test_gaussian_growth_shocks_fail_the_scorecard(monkeypatch) -> None:
-    spec = load_scenario(BASELINE, [*TINY, *LAPLACE_LIKE]).spec
+    spec = load_scenario(BASELINE, TINY).spec  # the calibrated baseline
     growth = ("growth_kurtosis", "growth_laplace_lr", "growth_subbotin_shape")
     rows = _growth_rows(spec)
     assert all(rows[k].passed for k in growth), {k: rows[k].median for k in growth}
     from simulation.model import firm_rules
 
-    monkeypatch.setattr(firm_rules, "desired_revenue", _gaussian_desired_revenue)
+    monkeypatch.setattr(firm_rules, "unit_laplace", _unit_normal)
     broken = _growth_rows(spec)
     assert not any(broken[k].passed for k in growth), {k: broken[k].median for k in growth}
     assert broken["growth_subbotin_shape"].median > 1.3 and broken["growth_laplace_lr"].median < 0
@@ -258,13 +245,15 @@ def test_gaussian_growth_shocks_fail_the_scorecard(monkeypatch) -> None:
 # --- calibration ----------------------------------------------------------------------------
 
 
-def _tiny_config(folder: Path, scenario: Path = BASELINE) -> Path:
+def _tiny_config(folder: Path) -> Path:
+    """A tiny calibration of a copy of the baseline (in place, as the real one), in ``folder``."""
+    shutil.copy(BASELINE, folder / "base.toml")
     path = folder / "calibrate.toml"
     path.write_text(
-        f'scenario = "{scenario.as_posix()}"\n'
+        'scenario = "base.toml"\n'
         f"set = {json.dumps(TINY)}\n"
         "seed = 3\nreplicates = 1\n"
-        'output = "out/calibrated.toml"\nrecord = "out/record.json"\n'
+        'record = "out/record.json"\n'
         "[design]\npoints = 4\nrefine_rounds = 1\nrefine_points = 2\nvalidation_replicates = 1\n"
         '[parameters.spinoff_rate]\nkey = "uncertainties.behaviour.spinoff_rate"\nlow = 0.04\nhigh = 0.2\n'
         '[parameters.productivity_volatility]\nkey = "uncertainties.behaviour.productivity_volatility"\n'
@@ -274,9 +263,18 @@ def _tiny_config(folder: Path, scenario: Path = BASELINE) -> Path:
     return path
 
 
+def _above_section(text: str) -> list[str]:
+    lines = text.splitlines()
+    cut = next((i for i, line in enumerate(lines) if line.startswith(cal.SECTION_MARKER)), len(lines))
+    kept = [line for line in lines[:cut] if not line.startswith("# ---")]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept
+
+
 @pytest.fixture(scope="module")
 def tiny_calibration(tmp_path_factory) -> tuple[Path, object]:
-    """The tiny calibration run twice: once by the command, once in this process."""
+    """The tiny calibration, run by the command: it writes base.toml's calibration section."""
     folder = tmp_path_factory.mktemp("calibration")
     config = _tiny_config(folder)
     result = invoke("calibrate", config, "-j", "1")
@@ -284,26 +282,43 @@ def tiny_calibration(tmp_path_factory) -> tuple[Path, object]:
     return folder, result
 
 
-def test_calibrate_command_writes_scenario_and_record(tiny_calibration) -> None:
+def test_calibrate_command_writes_section_and_record(tiny_calibration) -> None:
     folder, result = tiny_calibration
-    out = folder / "out"
-    assert {p.name for p in out.iterdir()} == {"calibrated.toml", "record.json", "record.md"}
-    assert "Calibrated scenario:" in result.output and "Wall time:" in result.output
-    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert {p.name for p in (folder / "out").iterdir()} == {"record.json", "record.md"}
+    assert "Calibration section written:" in result.output and "Wall time:" in result.output
+    record = json.loads((folder / "out" / "record.json").read_text(encoding="utf-8"))
     assert [p["name"] for p in record["parameters"]] == ["spinoff_rate", "productivity_volatility"]
     assert {f["moment"] for f in record["fit"]} == set(mo.MOMENT_IDS)
     assert len(record["points"]) == 1 + 4 + 3 + 4  # central + design, refinement, finite differences
     assert record["distance_estimate"] <= record["distance_before"]
-    calibrated = load_scenario(out / "calibrated.toml")  # extends the base and loads
-    assert calibrated.spec.simulation.end_year == 2023
+
+    # everything above the section is the baseline's text, comments included
+    text = (folder / "base.toml").read_text(encoding="utf-8")
+    assert _above_section(text) == _above_section(BASELINE.read_text(encoding="utf-8"))
+    section = load_scenario(folder / "base.toml").spec.calibration
+    assert section.seed == 3 and section.experiment == "calibrate.toml" and section.record == "out/record.md"
+    assert list(section.values) == [*(t.split("=")[0] for t in TINY), *(p["key"] for p in record["parameters"])]
+
+    # runs use the written values; the calibration's own view (calibrated=False) is the priors
+    calibrated = load_scenario(folder / "base.toml").spec.uncertainties.behaviour
+    priors = load_scenario(folder / "base.toml", calibrated=False).spec.uncertainties.behaviour
+    baseline_priors = load_scenario(BASELINE, calibrated=False).spec.uncertainties.behaviour
+    assert priors == baseline_priors
     for p in record["parameters"]:
-        assert p["status"] in (cal.IDENTIFIED, cal.WEAK, cal.NOT_IDENTIFIED)
+        name = p["key"].rsplit(".", 1)[1]
+        value = getattr(calibrated, name)
         if isinstance(p["written_as"], dict):
-            assert p["key"].rsplit(".", 1)[1] in (out / "calibrated.toml").read_text(encoding="utf-8")
+            assert value.dist == p["written_as"]["dist"]
+            assert dict(value.params).items() >= {k: v for k, v in p["written_as"].items() if k != "dist"}.items()
+        else:
+            assert value == getattr(priors, name)
 
 
-def test_calibration_is_reproducible(tiny_calibration) -> None:
-    """Same file and seed, in this process: the same points, estimates, fit and scenario."""
+def test_calibration_rerun_reproduces_the_committed_section(tiny_calibration) -> None:
+    """Rerun on the already-calibrated file (same seed): the same record and the same section.
+
+    The rerun starts from the priors, so the section the first run wrote does not feed back.
+    """
     folder, _ = tiny_calibration
     config = cal.load_config(folder / "calibrate.toml")
     again = cal.run_calibration(config, workers=1)
@@ -311,19 +326,24 @@ def test_calibration_is_reproducible(tiny_calibration) -> None:
     fresh = json.loads(json.dumps(cal.record_data(again), ensure_ascii=False))
     recorded.pop("timing"), fresh.pop("timing")
     assert fresh == recorded
-    assert again.calibrated_text == (folder / "out" / "calibrated.toml").read_text(encoding="utf-8")
+    before = (folder / "base.toml").read_text(encoding="utf-8")
+    cal.write_scenario(again)
+    assert (folder / "base.toml").read_text(encoding="utf-8") == before
 
-    # --write-baseline's edit, on a copy: the written distributions go in, every comment stays
-    scenario = folder / "base.toml"
-    shutil.copy(BASELINE, scenario)
-    before = scenario.read_text(encoding="utf-8")
-    changed = cal.write_baseline(config, again, scenario)
-    after = scenario.read_text(encoding="utf-8")
-    assert changed == [p.key for p, d in zip(config.parameters, again.written) if d is not None]
-    for key in changed:
-        assert f"{key.rsplit('.', 1)[1]} = {{" in after
-    assert [l for l in before.splitlines() if l.startswith("#")] == [l for l in after.splitlines() if l.startswith("#")]
-    load_scenario(scenario)
+    # --out: a copy elsewhere, with the same section
+    (folder / "elsewhere").mkdir()
+    copy = folder / "elsewhere" / "copy.toml"
+    copy.write_text(cal.calibrated_scenario_text(replace(config, output=copy), again.status, again.written,
+                                                 again.prior), encoding="utf-8")
+    assert load_scenario(copy).spec.uncertainties == load_scenario(folder / "base.toml").spec.uncertainties
+    assert load_scenario(copy).spec.calibration.record == "../out/record.md"
+
+
+def test_a_hand_written_calibration_section_is_not_overwritten(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8")
+    text = "\n".join(_above_section(text)) + '\n[calibration]\nexperiment = "x"\nrecord = "y"\nseed = 1\nvalues = {}\n'
+    with pytest.raises(cal.CalibrationError, match="did not write"):
+        cal.with_calibration_section(text, "new")
 
 
 def test_calibrate_bad_file_is_a_user_error(tmp_path: Path) -> None:
@@ -334,3 +354,18 @@ def test_calibrate_bad_file_is_a_user_error(tmp_path: Path) -> None:
     bad.write_text('scenario = "x.toml"\nseed = 1\nreplicates = 1\n[parameters.a]\nkey = "a.b"\nlow = 0\nhigh = 1\n',
                    encoding="utf-8")
     assert invoke("calibrate", bad).exit_code == 2
+
+
+def test_validation_doc_table_is_the_current_scorecard() -> None:
+    """docs/VALIDATION.md's table is what `simulate validate --update-docs` writes for the baseline now.
+
+    Fails when the model, the baseline or its calibration changed without the docs being regenerated.
+    """
+    docs = ROOT / "docs" / "VALIDATION.md"
+    text = docs.read_text(encoding="utf-8")
+    command = "simulate validate scenarios/baseline.toml --replicates 40 --seed 20210118"
+    assert f"<!-- generated by `{command}`" in text
+    spec = load_scenario(BASELINE).spec
+    card = sc.run_scorecard(spec, "baseline", replicate_seeds(20210118, 40), 20210118, workers=2, command=command)
+    assert card.passed, card.failed
+    assert sc.update_document(text, card) == text, "regenerate: simulate validate --update-docs"

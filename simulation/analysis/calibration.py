@@ -18,16 +18,20 @@ not fix) are fitted to the scorecard's targets (:data:`simulation.analysis.score
    Latin hypercube of ``design.refine_points`` points plus that minimiser is simulated in a box
    ``design.shrink`` times as wide, centred on it. The estimate θ̂ is the *simulated* point with
    the smallest distance (the surface only proposes where to look).
-4. **Identification.** The Jacobian G of the moments at θ̂ by central differences (common random
-   numbers, step ``design.fd_step`` of the box width); the sandwich covariance
-   V = (G'WG)⁻¹ G'W Ω W G (G'WG)⁻¹ with W = diag(w/s²) and Ω the targets' uncertainty (half a
-   band is read as two standard deviations) plus the simulation noise of the means. A parameter
-   is **identified** when its 90 % interval θ̂ ± 1.645 se is narrower than
-   ``identification.max_relative_width`` times its prior range: it is written as a narrowed
-   distribution (normal, mean θ̂, sd se, truncated to the box). Otherwise it stays a range that
-   runs sample: **weakly identified** when the 90 % interval (within the box) does not cover the
-   prior's range, written as uniform over that interval (the targets rule part of the prior out);
-   **not identified** when it covers it, and the scenario's distribution is kept unchanged.
+4. **Identification.** A 90 % interval for each parameter by profiling the response surfaces:
+   at each of PROFILE_GRID values across the box the other parameters are moved to minimise the
+   predicted distance, and the interval holds the values whose profile lies within Z90²/4 of its
+   minimum (half a band is read as two standard deviations, so 4 × distance is a chi-square-type
+   criterion). A parameter is **identified** when its interval is narrower than
+   ``identification.max_relative_width`` times its prior range: written as triangular(interval
+   low, θ̂, interval high). Otherwise it stays a range that runs sample: **weakly identified**
+   when the interval does not cover the prior's range, written as uniform over the interval (the
+   targets rule part of the prior out); **not identified** when it covers it, and the prior is
+   kept. The record also gives local standard errors, from the Jacobian G of the moments at θ̂ by
+   central differences (common random numbers, step ``design.fd_step`` of the box width) and the
+   sandwich V = (G'WG)⁻¹ G'W Ω W G (G'WG)⁻¹, W = diag(w/s²), Ω the targets' uncertainty plus the
+   simulation noise of the means. They are not used to classify: a slope says nothing where a
+   moment responds to a parameter only quadratically (a volatility near zero) or at a box edge.
 5. **Fit.** The scorecard at θ̂ (parameters fixed) and of the calibrated scenario (narrowed
    distributions sampled), ``design.validation_replicates`` replicates each.
 
@@ -132,7 +136,10 @@ def load_config(path: str | Path) -> Config:
     unknown = sorted(set(data) - known)
     if unknown:
         raise CalibrationError(f"{path}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(known))})")
-    scenario = here / need(data, "scenario", str, "")
+    def at(relative: str) -> Path:  # a path in the file, relative to it, without "dir/../"
+        return Path(os.path.normpath(here / relative))
+
+    scenario = at(need(data, "scenario", str, ""))
     overrides = tuple(data.get("set", []))
     if not all(isinstance(o, str) for o in overrides):
         raise CalibrationError(f"{path}: set must be a list of KEY=VALUE strings")
@@ -172,8 +179,8 @@ def load_config(path: str | Path) -> Config:
         overrides=overrides,
         seed=seed,
         replicates=replicates,
-        output=here / data.get("output", "../scenarios/calibrated.toml"),
-        record=here / data.get("record", "../docs/calibration_record.json"),
+        output=at(data["output"]) if "output" in data else scenario,  # default: in place
+        record=at(data.get("record", "../docs/calibration_record.json")),
         design=design,
         parameters=tuple(params),
         weights=weights,
@@ -278,6 +285,8 @@ class Result:
     jacobian: np.ndarray
     timing: dict[str, float]
     calibrated_text: str = ""
+    intervals: np.ndarray | None = None  # 90 % profile intervals, one row per parameter
+    profiles: np.ndarray | None = None  # profile distance above its minimum, per parameter and grid value
 
     @property
     def identified(self) -> np.ndarray:
@@ -317,14 +326,15 @@ def run_calibration(
     params = config.parameters
     lo = np.array([p.low for p in params])
     width = np.array([p.width for p in params])
-    base = load_scenario(config.scenario, config.overrides)
+    with_calibration_section(config.scenario.read_text(encoding="utf-8"), "")  # a section we may replace?
+    base = load_scenario(config.scenario, config.overrides, calibrated=False)  # the priors
     prior = [_prior(base.spec, p) for p in params]
     seeds = replicate_seeds(config.seed, config.replicates)
     rng = np.random.default_rng(config.seed)
 
     def spec_at(theta: np.ndarray) -> Any:
         sets = [f"{p.key}={round_sig(float(v))!r}" for p, v in zip(params, theta)]
-        return load_scenario(config.scenario, [*config.overrides, *sets]).spec
+        return load_scenario(config.scenario, [*config.overrides, *sets], calibrated=False).spec
 
     points: list[Point] = []
     timing: dict[str, float] = {}
@@ -389,9 +399,10 @@ def run_calibration(
         sim = np.array([[v[k] for k in MOMENT_IDS] for v in best.values], dtype=float)
         sim_var = np.nanvar(sim, axis=0) / max(len(seeds), 1) if len(seeds) > 1 else np.zeros(len(MOMENT_IDS))
         se = sandwich_se(jac, scales, weights, target_sd, sim_var)
+        intervals, profiles = profile_intervals(points, best.theta, lo, width, targets)
         status, written = [], []
         for j, p in enumerate(params):
-            st, dist = classify(float(best.theta[j]), float(se[j]), p, prior[j], config.max_relative_width)
+            st, dist = classify(float(best.theta[j]), tuple(intervals[j]), p, prior[j], config.max_relative_width)
             status.append(st)
             written.append(dist)
 
@@ -401,7 +412,7 @@ def run_calibration(
         started = time.perf_counter()
         fit_values = pool.run([(spec_at(best.theta), s) for s in v_seeds], progress=bar)
         fit_point = sc.score(fit_values, "calibrated point", config.seed)
-        text = calibrated_scenario_text(config, status, written, prior, base.path)
+        text = calibrated_scenario_text(config, status, written, prior)
         fit_scenario = None
         try:
             fit_scenario = _score_text(pool, text, config, v_seeds, bar)
@@ -410,7 +421,7 @@ def run_calibration(
     timing["total_wall_seconds"] = time.perf_counter() - clock
     timing["parent_cpu_seconds"] = time.process_time() - cpu0
     return Result(config, points, best, before, se, status, written, prior, fit_point, fit_scenario, jac, timing,
-                  text)
+                  text, intervals, profiles)
 
 
 def _score_text(pool: Any, text: str, config: Config, seeds: list[int], bar: bool) -> sc.Scorecard:
@@ -431,11 +442,8 @@ def _score_text(pool: Any, text: str, config: Config, seeds: list[int], bar: boo
     return sc.score(values, config.output.stem, config.seed)
 
 
-def _surface_minimum(
-    points: list[Point], lo: np.ndarray, width: np.ndarray, box_lo: np.ndarray, box_hi: np.ndarray,
-    targets: Sequence[sc.Target],
-) -> np.ndarray:
-    """Minimiser of the distance predicted by per-moment quadratic surfaces, within the box."""
+def _surfaces(points: list[Point], lo: np.ndarray, width: np.ndarray, targets: Sequence[sc.Target]) -> dict:
+    """A quadratic response surface of each weighted moment over the unit box, fitted to every point."""
     x = np.array([(pt.theta - lo) / width for pt in points])
     surfaces = {}
     for t in targets:
@@ -443,23 +451,81 @@ def _surface_minimum(
             continue
         y = np.array([pt.means[t.moment] for pt in points], dtype=float)
         surfaces[t.moment] = fit_surface(x, y)
+    return surfaces
 
-    def predicted(u: np.ndarray) -> float:
-        means = {}
-        for k, (coef, full) in surfaces.items():
-            means[k] = float((quadratic_features(u[None, :], full) @ coef)[0])
-        return distance(means, targets)
 
+def _predicted_distance(surfaces: dict, u: np.ndarray, targets: Sequence[sc.Target]) -> float:
+    means = {k: float((quadratic_features(u[None, :], full) @ coef)[0]) for k, (coef, full) in surfaces.items()}
+    return distance(means, targets)
+
+
+def _surface_minimum(
+    points: list[Point], lo: np.ndarray, width: np.ndarray, box_lo: np.ndarray, box_hi: np.ndarray,
+    targets: Sequence[sc.Target],
+) -> np.ndarray:
+    """Minimiser of the distance predicted by per-moment quadratic surfaces, within the box."""
+    surfaces = _surfaces(points, lo, width, targets)
     ulo, uhi = (box_lo - lo) / width, (box_hi - lo) / width
     inside = [pt for pt in points if np.all(pt.theta >= box_lo - 1e-12) and np.all(pt.theta <= box_hi + 1e-12)]
     starts = sorted(inside or points, key=lambda pt: (pt.loss, tuple(pt.theta)))[:5]
     best_u, best_val = None, math.inf
     for pt in starts:
         u0 = np.clip((pt.theta - lo) / width, ulo, uhi)
-        res = minimize(predicted, u0, method="L-BFGS-B", bounds=list(zip(ulo, uhi)))
+        res = minimize(lambda u: _predicted_distance(surfaces, u, targets), u0, method="L-BFGS-B",
+                       bounds=list(zip(ulo, uhi)))
         if res.fun < best_val:
             best_u, best_val = res.x, float(res.fun)
     return lo + np.clip(best_u, ulo, uhi) * width
+
+
+PROFILE_GRID = 41  # values of each parameter at which the profile is computed
+# The distance scales moments by half their band, and half a band is read as two standard deviations,
+# so 4 × distance is a chi-square-type criterion; its 90 % critical value with one degree of freedom:
+PROFILE_THRESHOLD = Z90**2 / 4.0
+
+
+def profile_intervals(
+    points: list[Point], best: np.ndarray, lo: np.ndarray, width: np.ndarray, targets: Sequence[sc.Target]
+) -> tuple[np.ndarray, np.ndarray]:
+    """90 % intervals by profiling the response-surface distance, one parameter at a time.
+
+    For each parameter and each of PROFILE_GRID values across its box, the other parameters are
+    moved to minimise the predicted distance; the interval is the run of values, around the
+    profile's minimum, whose profile distance is within PROFILE_THRESHOLD of it (a distance-metric
+    test). Unlike a standard error from local slopes, this holds where a moment responds to a
+    parameter only quadratically or the estimate sits at the edge of its box. Returns the
+    intervals (d × 2) and the profiles (d × PROFILE_GRID, distance above the minimum).
+    """
+    surfaces = _surfaces(points, lo, width, targets)
+    d = len(lo)
+    grid = np.linspace(0.0, 1.0, PROFILE_GRID)
+    u_best = np.clip((best - lo) / width, 0.0, 1.0)
+    profiles = np.zeros((d, PROFILE_GRID))
+    for j in range(d):
+        others = [i for i in range(d) if i != j]
+        start = u_best[others]
+        for g, value in enumerate(grid):
+            def at(v: np.ndarray, value: float = value) -> float:
+                u = np.empty(d)
+                u[j], u[others] = value, v
+                return _predicted_distance(surfaces, u, targets)
+
+            if others:
+                res = minimize(at, start, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(others))
+                profiles[j, g] = float(res.fun)
+            else:
+                profiles[j, g] = at(np.empty(0))
+    profiles -= profiles.min(axis=1, keepdims=True)
+    intervals = np.zeros((d, 2))
+    for j in range(d):
+        k = int(np.argmin(profiles[j]))
+        a = b = k
+        while a > 0 and profiles[j, a - 1] <= PROFILE_THRESHOLD:
+            a -= 1
+        while b < PROFILE_GRID - 1 and profiles[j, b + 1] <= PROFILE_THRESHOLD:
+            b += 1
+        intervals[j] = lo[j] + width[j] * grid[[a, b]]
+    return intervals, profiles
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -469,75 +535,107 @@ IDENTIFIED, WEAK, NOT_IDENTIFIED = "identified", "weakly identified", "not ident
 
 
 def classify(
-    theta: float, se: float, p: Parameter, prior: dict[str, Any], max_relative_width: float
+    theta: float, interval: tuple[float, float], p: Parameter, prior: dict[str, Any], max_relative_width: float
 ) -> tuple[str, dict[str, float | str] | None]:
     """How a parameter is written: (status, distribution), None meaning the prior is kept.
 
     Identified: the 90 % interval is at most ``max_relative_width`` of the prior's range; written
-    as normal(θ̂, se) truncated to the box. Weakly identified: the interval, clipped to the box,
-    leaves part of the prior's range out; written as uniform over the clipped interval. Not
-    identified: the interval covers the prior's range; the prior is kept.
+    as triangular(interval low, estimate, interval high). Weakly identified: the interval leaves
+    part of the prior's range out; written as uniform over the interval. Not identified: the
+    interval covers the prior's range; the prior is kept.
     """
     lo_prior, hi_prior = prior["low_support"], prior["high_support"]
     prior_width = hi_prior - lo_prior if hi_prior > lo_prior else p.width
-    if math.isfinite(se) and 2 * Z90 * se <= max_relative_width * prior_width:
-        return IDENTIFIED, {"dist": "normal", "mean": round_sig(theta, 4), "sd": round_sig(max(se, 1e-12), 3),
-                            "low": p.low, "high": p.high}
-    low = max(p.low, theta - Z90 * se) if math.isfinite(se) else p.low
-    high = min(p.high, theta + Z90 * se) if math.isfinite(se) else p.high
+    low, high = round_sig(interval[0], 4), round_sig(interval[1], 4)
+    if high - low <= max_relative_width * prior_width:
+        mode = round_sig(min(max(theta, low), high), 4)
+        return IDENTIFIED, {"dist": "triangular", "low": low, "mode": mode, "high": high}
     if low <= lo_prior and high >= hi_prior:
         return NOT_IDENTIFIED, None
-    return WEAK, {"dist": "uniform", "low": round_sig(low, 4), "high": round_sig(high, 4)}
+    return WEAK, {"dist": "uniform", "low": low, "high": high}
 
 
-def _set_key(doc: Any, key: str, value: Any, comment: str | None = None) -> None:
-    import tomlkit
-
-    parts = key.split(".")
-    node = doc
-    for part in parts[:-1]:
-        if part not in node:
-            node[part] = tomlkit.table()
-        node = node[part]
-    if isinstance(value, dict):
-        item = tomlkit.inline_table()
-        item.update(value)
-    else:
-        item = tomlkit.item(value)
-    node[parts[-1]] = item
-    if comment:
-        node[parts[-1]].comment(comment)
+SECTION_MARKER = "# --- calibration: written by `simulate calibrate"
 
 
-def calibrated_scenario_text(
-    config: Config, status: list[str], written: list[dict | None], prior: list[dict], base: Path
+def written_value(dist: dict[str, Any] | None, prior: dict[str, Any]) -> Any:
+    """The value a parameter gets in the calibration section: the fitted distribution, else the prior."""
+    if dist is not None:
+        return dist
+    if prior["dist"] == "fixed":
+        return prior["value"]
+    extra = ("dist", "central", "low_support", "high_support")
+    return {"dist": prior["dist"], **{k: v for k, v in prior.items() if k not in extra}}
+
+
+def calibration_section(
+    config: Config, status: list[str], written: list[dict | None], prior: list[dict], scenario_dir: Path
 ) -> str:
-    """A scenario that extends the calibrated one, with each parameter as the calibration wrote it."""
+    """The ``[calibration]`` section (TOML text, comment block first) for a scenario file in ``scenario_dir``."""
     import tomlkit
     from simulation.scenario.loader import parse_set_option
 
+    def rel(path: Path) -> str:
+        return Path(os.path.relpath(path, scenario_dir)).as_posix()
+
+    header = [
+        "# " + "-" * 90,
+        f"{SECTION_MARKER}` from the `experiment` file; do not edit by hand:",
+        "# rerun the calibration. Each value below replaces the one set above, in every run of this",
+        "# scenario and of every scenario that extends it (a child file or --set can still change it).",
+        "# The calibration itself starts from the values above (the priors), so a rerun with the same",
+        "# seed writes this section again unchanged. 90 % intervals come from profiling the distance",
+        "# to the targets. Identified: triangular(interval low, estimate, interval high); weakly",
+        "# identified: uniform over the interval (a range runs sample); not identified: the prior,",
+        "# unchanged. Estimates, intervals and the fit, moment by moment: the record.",
+        "# " + "-" * 90,
+    ]
     doc = tomlkit.document()
-    record = os.path.relpath(config.record, config.output.parent)
-    doc.add(tomlkit.comment(f"Calibrated scenario, written by `simulate calibrate {config.path.as_posix()}`;"))
-    doc.add(tomlkit.comment("do not edit by hand: rerun the calibration. The fit, moment by moment, and"))
-    doc.add(tomlkit.comment(f"every parameter's estimate and standard error are in {record}."))
-    doc.add(tomlkit.comment("Identified parameters: normal(estimate, standard error) truncated to the calibration box;"))
-    doc.add(tomlkit.comment("weakly identified: uniform over the 90 % interval within the box (a range runs sample);"))
-    doc.add(tomlkit.comment("not identified: the base scenario's distribution, unchanged."))
-    doc.add(tomlkit.nl())
-    doc.add("extends", os.path.relpath(base, config.output.parent))
-    doc.add("description", "The baseline with the behavioural parameters calibrated to the validation targets.")
+    table = tomlkit.table()
+    table.add("experiment", rel(config.path))
+    table.add("record", rel(config.record.with_suffix(".md")))
+    table.add("seed", config.seed)
+    values = tomlkit.table()
+
+    def put(key: str, value: Any, comment: str) -> None:
+        if isinstance(value, dict):
+            item = tomlkit.inline_table()
+            item.update(value)
+        else:
+            item = tomlkit.item(value)
+        values[key] = item
+        values[key].comment(comment)
+
     for option in config.overrides:
         keys, value = parse_set_option(option)
-        _set_key(doc, ".".join(keys), dict(value) if isinstance(value, dict) else value, "calibration --set")
+        put(".".join(keys), dict(value) if isinstance(value, dict) else value, "set by the calibration file")
     for p, st, dist, pr in zip(config.parameters, status, written, prior):
-        if dist is not None:
-            _set_key(doc, p.key, dist, f"{st} (was {_prior_text(pr)})")
-    text = tomlkit.dumps(doc)
-    kept = [p.name for p, dist in zip(config.parameters, written) if dist is None]
-    if kept:
-        text += "\n# Not identified by the targets, kept as the base scenario's ranges: " + ", ".join(kept) + ".\n"
-    return text
+        put(p.key, written_value(dist, pr), f"{st} (prior {_prior_text(pr)})")
+    table.add("values", values)
+    doc.add("calibration", table)
+    return "\n".join(header) + "\n" + tomlkit.dumps(doc)
+
+
+def calibrated_scenario_text(
+    config: Config, status: list[str], written: list[dict | None], prior: list[dict]
+) -> str:
+    """The calibrated scenario's whole text, to be written to ``config.output``.
+
+    The scenario file with its calibration section replaced (so values of an earlier calibration
+    that this one does not name are gone) and, when the output is elsewhere, its ``extends``
+    pointed at the same parent from there.
+    """
+    import tomlkit
+
+    text = config.scenario.read_text(encoding="utf-8")
+    folder = config.output.parent
+    if config.output.resolve() != config.scenario.resolve():
+        doc = tomlkit.parse(text)
+        if "extends" in doc:
+            parent = config.scenario.parent / str(doc["extends"])
+            doc["extends"] = Path(os.path.relpath(parent, folder)).as_posix()
+            text = tomlkit.dumps(doc)
+    return with_calibration_section(text, calibration_section(config, status, written, prior, folder))
 
 
 def _prior_text(pr: dict[str, Any]) -> str:
@@ -547,19 +645,17 @@ def _prior_text(pr: dict[str, Any]) -> str:
     return pr["dist"] + " " + "/".join(f"{pr[k]:g}" for k in keys)
 
 
-def write_baseline(config: Config, result: Result, path: Path) -> list[str]:
-    """Write the calibrated distributions into ``path`` in place (tomlkit keeps every other comment)."""
-    import tomlkit
-
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    changed = []
-    record = os.path.relpath(config.record, path.parent)
-    for p, st, dist, pr in zip(config.parameters, result.status, result.written, result.prior):
-        if dist is not None:
-            _set_key(doc, p.key, dist, f"calibrated: {st}, see {record} (was {_prior_text(pr)})")
-            changed.append(p.key)
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    return changed
+def with_calibration_section(text: str, section: str) -> str:
+    """``text`` with its calibration section (from the marker to the end) replaced by ``section``."""
+    lines = text.splitlines()
+    cut = next((i for i, line in enumerate(lines) if line.startswith(SECTION_MARKER)), None)
+    if cut is not None:
+        cut -= 1 if cut > 0 and lines[cut - 1].startswith("# ---") else 0
+        lines = lines[:cut]
+    elif any(line.strip() == "[calibration]" for line in lines):
+        raise CalibrationError("the scenario has a [calibration] section that `simulate calibrate` did not "
+                               "write; remove it first")
+    return "\n".join(lines).rstrip() + "\n\n" + section
 
 
 def record_data(result: Result) -> dict[str, Any]:
@@ -583,11 +679,11 @@ def record_data(result: Result) -> dict[str, Any]:
             "name": p.name, "key": p.key, "box": [p.low, p.high],
             "prior": {k: v for k, v in pr.items() if k not in ("low_support", "high_support")},
             "before": float(result.before.theta[j]), "estimate": float(result.best.theta[j]),
-            "se": float(result.se[j]),
-            "interval_90": [float(result.best.theta[j] - Z90 * result.se[j]),
-                            float(result.best.theta[j] + Z90 * result.se[j])],
+            "se_local": float(result.se[j]),
+            "interval_90": [float(v) for v in result.intervals[j]],
+            "profile": [float(v) for v in result.profiles[j]],
             "status": result.status[j],
-            "written_as": result.written[j] if result.written[j] is not None else "kept the base scenario's distribution",
+            "written_as": result.written[j] if result.written[j] is not None else "the prior, unchanged",
             "jacobian": {k: float(result.jacobian[i, j]) for i, k in enumerate(MOMENT_IDS)},
         })  # fmt: skip
     targets = cfg.targets()
@@ -644,7 +740,7 @@ def record_markdown(data: dict[str, Any]) -> str:
         "",
         "## Parameters",
         "",
-        "| parameter | box | prior | estimate | se | 90 % interval | status | written as |",
+        "| parameter | box | prior | estimate | local se | 90 % interval (profile) | status | written as |",
         "|---|---|---|---:|---:|---|:---:|---|",
     ]
     for p in data["parameters"]:
@@ -652,12 +748,12 @@ def record_markdown(data: dict[str, Any]) -> str:
         prior = pr["dist"] + " " + "/".join(f"{pr[k]:g}" for k in ("low", "mode", "high", "value") if k in pr)
         lo, hi = p["interval_90"]
         w = p["written_as"]
-        if isinstance(w, dict) and w["dist"] == "normal":
-            w = f"normal({w['mean']:g}, {w['sd']:g}) in [{w['low']:g}, {w['high']:g}]"
+        if isinstance(w, dict) and w["dist"] == "triangular":
+            w = f"triangular({w['low']:g}, {w['mode']:g}, {w['high']:g})"
         elif isinstance(w, dict):
             w = f"uniform({w['low']:g}, {w['high']:g})"
         lines.append(
-            f"| `{p['key']}` | {p['box'][0]:g}–{p['box'][1]:g} | {prior} | {f(p['estimate'], 4)} | {f(p['se'], 3)} "
+            f"| `{p['key']}` | {p['box'][0]:g}–{p['box'][1]:g} | {prior} | {f(p['estimate'], 4)} | {f(p['se_local'], 3)} "
             f"| {f(lo, 3)} – {f(hi, 3)} | {p['status']} | {w} |"
         )
     lines += [
@@ -698,8 +794,10 @@ def write_record(result: Result) -> tuple[Path, Path]:
 
 
 def write_scenario(result: Result) -> Path:
+    """Write the calibrated scenario: in place (the default), or a copy to ``--out``."""
     out = result.config.output
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(result.calibrated_text, encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(result.calibrated_text, encoding="utf-8")
+    os.replace(tmp, out)
     return out
-

@@ -28,8 +28,8 @@ from simulation.experiments.runner import (
     ReplicateError,
     _describe,
     _Progress,
-    _sigint_ignored,
-    _stop,
+    sigint_ignored,
+    stop_pool,
     chunked,
     collect_in_order,
 )
@@ -107,7 +107,7 @@ class MomentPool:
 
     def __enter__(self) -> MomentPool:
         if self.workers > 1:
-            with _sigint_ignored():  # workers inherit the ignore: Ctrl-C is for the parent
+            with sigint_ignored():  # workers inherit the ignore: Ctrl-C is for the parent
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
@@ -120,7 +120,7 @@ class MomentPool:
         if kind is None:
             self._pool.shutdown(wait=True)
         else:
-            _stop(self._pool)
+            stop_pool(self._pool)
         self._pool = None
 
     def run(self, tasks: Sequence[Task], progress: bool = False) -> list[dict[str, float]]:

@@ -11,6 +11,8 @@ Each subcommand lives in its own module of this package and registers itself on 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,17 +102,33 @@ def main() -> None:
     pass
 
 
-def load_or_fail(path: Path, overrides: list[str] | tuple[str, ...], named: dict[str, str] | None = None) -> Scenario:
+def load_or_fail(
+    path: Path, overrides: list[str] | tuple[str, ...], named: dict[str, str] | None = None, calibrated: bool = True
+) -> Scenario:
     """Load a scenario; errors name the option the user typed (--replicates 0, not --set ...)."""
     from simulation.scenario import ScenarioError, load_scenario
 
     try:
-        return load_scenario(path, overrides)
+        return load_scenario(path, overrides, calibrated=calibrated)
     except ScenarioError as exc:
         message = str(exc)
         if named and exc.override in named:
             message = message.replace(f"--set {exc.override}", named[exc.override])
         raise UserError(message) from None
+
+
+@contextmanager
+def replicates_or_fail(nothing_written: str) -> Iterator[None]:
+    """Around running replicates: a failed replicate exits 1 and Ctrl-C exits 130, saying what was not written."""
+    from simulation.experiments.runner import ReplicateError
+
+    try:
+        yield
+    except ReplicateError as exc:
+        raise RunError(f"{exc}; {nothing_written}") from exc
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted; {nothing_written}.", err=True)
+        raise click.exceptions.Exit(130) from None
 
 
 # options several commands share, defined once

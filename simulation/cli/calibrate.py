@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import replace
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from simulation.cli.base import CONTEXT, RunError, UserError, main, workers_option
+from simulation.cli.base import CONTEXT, RunError, UserError, main, replicates_or_fail, workers_option
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = Path("experiments/calibrate.toml")
@@ -22,41 +21,40 @@ DEFAULT_CONFIG = Path("experiments/calibrate.toml")
 
 Simulates a Latin hypercube of parameter points (common random numbers: the same replicate seeds
 at every point), refines around the minimum of a response surface, takes the simulated point
-closest to the targets, estimates standard errors from the moments' slopes there, and writes:
+closest to the targets, finds each parameter's 90 % interval by profiling the distance, and writes:
 
 \b
-  - the calibrated scenario (default scenarios/calibrated.toml, extending the base scenario):
-    well-identified parameters narrowed to normal(estimate, se), the others left as ranges;
+  - the calibration section of the calibrated scenario (default scenarios/baseline.toml, in
+    place; everything above the section is kept): well-identified parameters narrowed to
+    triangular(interval low, estimate, interval high), weakly identified ones as the range
+    the targets leave, the others at their priors. Every run of that scenario, and of the scenarios extending it, uses them;
   - the record (default docs/calibration_record.json and .md): every point simulated, the
-    estimates and standard errors, and the fit moment by moment.
+    estimates, intervals and local standard errors, and the fit moment by moment.
 
-The result depends only on CONFIG and its seed, not on --workers. CONFIG defaults to
-experiments/calibrate.toml. --write-baseline also narrows the parameters in the base scenario
-file itself (comments kept).
+The calibration starts from the priors (the scenario without its calibration section), so a
+rerun with the same seed reproduces the section. The result depends only on CONFIG and its seed,
+not on --workers. CONFIG defaults to experiments/calibrate.toml.
 
 \b
 Examples:
   simulate calibrate
   simulate calibrate experiments/calibrate.toml --workers 2
-  simulate calibrate my_calibration.toml --out /tmp/calibrated.toml --record /tmp/record.json
+  simulate calibrate --out /tmp/calibrated.toml --record /tmp/record.json   # leave baseline.toml alone
 """,
 )
 @click.argument("config", type=click.Path(path_type=Path), required=False)
 @click.option("--seed", type=int, metavar="N", help="Root seed (replaces the file's seed).")
 @workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-              help="Calibrated scenario to write.  [default: the file's output, scenarios/calibrated.toml]")
+              help="Write the calibrated scenario (a copy with the new calibration section) to FILE "
+                   "instead of updating it in place.")
 @click.option("--record", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Record to write (JSON; Markdown beside it).  [default: docs/calibration_record.json]")
-@click.option("--write-baseline", is_flag=True,
-              help="Also narrow the well-identified parameters in the base scenario file, in place.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the files written.")
 def calibrate(
-    config: Path | None, seed: int | None, workers: int, out: Path | None, record: Path | None,
-    write_baseline: bool, quiet: bool,
+    config: Path | None, seed: int | None, workers: int, out: Path | None, record: Path | None, quiet: bool,
 ) -> None:
     from simulation.analysis import calibration as cal
-    from simulation.experiments.runner import ReplicateError
     from simulation.scenario import ScenarioError, load_scenario
 
     if config is None:
@@ -74,9 +72,11 @@ def calibrate(
     if record is not None:
         cfg = replace(cfg, record=record)
     try:
-        base = load_scenario(cfg.scenario, cfg.overrides)
+        base = load_scenario(cfg.scenario, cfg.overrides, calibrated=False)
+        load_scenario(cfg.scenario, cfg.overrides)  # its current calibration section must be valid too
         for p in cfg.parameters:  # every key must exist and accept the box's ends
-            load_scenario(cfg.scenario, [*cfg.overrides, f"{p.key}={p.low!r}", f"{p.key}={p.high!r}"])
+            load_scenario(cfg.scenario, [*cfg.overrides, f"{p.key}={p.low!r}", f"{p.key}={p.high!r}"],
+                          calibrated=False)
             cal._spec_getter(base.spec, p.key)
     except ScenarioError as exc:
         raise UserError(f"{cfg.path}: {exc}") from None
@@ -88,26 +88,23 @@ def calibrate(
             click.echo(f"[{time.strftime('%H:%M:%S')}] {message}", err=True)
 
     try:
-        result = cal.run_calibration(cfg, workers, progress=say, bar=not quiet)
-    except ReplicateError as exc:
-        raise RunError(f"{exc}; nothing was written") from exc
-    except KeyboardInterrupt:
-        click.echo("Interrupted; nothing was written.", err=True)
-        raise click.exceptions.Exit(130) from None
+        with replicates_or_fail("nothing was written"):
+            result = cal.run_calibration(cfg, workers, progress=say, bar=not quiet)
+    except cal.CalibrationError as exc:
+        raise UserError(f"{cfg.scenario}: {exc}") from None
 
     try:
         scenario_path = cal.write_scenario(result)
         json_path, md_path = cal.write_record(result)
-        changed = cal.write_baseline(cfg, result, cfg.scenario) if write_baseline else []
     except OSError as exc:
         raise RunError(f"could not write the calibration's files: {exc}") from None
+    except cal.CalibrationError as exc:
+        raise RunError(str(exc)) from None
 
     if not quiet:
         _print(result)
-    click.echo(f"Calibrated scenario: {scenario_path}")
+    click.echo(f"Calibration section written: {scenario_path}")
     click.echo(f"Record: {json_path} and {md_path.name}")
-    if write_baseline:
-        click.echo(f"Narrowed in {cfg.scenario}: {', '.join(changed) or 'nothing (no parameter identified)'}")
     click.echo(f"Wall time: {result.timing['total_wall_seconds']:.0f} s with {workers} worker(s)")
 
 
@@ -115,8 +112,6 @@ def _print(result) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
-
-    from simulation.analysis.calibration import Z90
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     table = Table(title="[bold]Calibrated parameters[/bold]", title_justify="left", box=box.SIMPLE_HEAD,
@@ -126,8 +121,9 @@ def _print(result) -> None:
                      ("Status", {})):
         table.add_column(name, **kw)
     for j, p in enumerate(result.config.parameters):
-        t, s = result.best.theta[j], result.se[j]
-        interval = "–" if not math.isfinite(s) else f"{t - Z90 * s:.3g} – {t + Z90 * s:.3g}"
+        t = result.best.theta[j]
+        low, high = result.intervals[j]
+        interval = f"{low:.3g} – {high:.3g}"
         status = result.status[j]
         style = {"identified": "green", "weakly identified": "yellow"}.get(status, "red")
         table.add_row(p.key, f"{p.low:g}–{p.high:g}", f"{result.before.theta[j]:.4g}", f"{t:.4g}", interval,

@@ -22,6 +22,7 @@ from simulation.cli.base import (
     UserError,
     load_or_fail,
     main,
+    replicates_or_fail,
     workers_option,
 )
 from simulation.cli.chart import FORMATS, LANGS, parse_list
@@ -67,7 +68,6 @@ Examples:
 def compare(a: Path, b: Path, replicates: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
             out: Path | None, overwrite: bool, charts: bool, lang: str, chart_format: str, quiet: bool) -> None:
     from simulation.experiments.compare import comparison_data, run_comparison
-    from simulation.experiments.runner import ReplicateError
     from simulation.reporting.writer import ResultsFolderError, check_folder
 
     langs = parse_list(lang, LANGS, "--lang")
@@ -91,14 +91,10 @@ def compare(a: Path, b: Path, replicates: int | None, seed: int | None, override
 
     n = scen_a.spec.simulation.replicates
     try:
-        comp = run_comparison(scen_a, scen_b, workers=min(workers, max(n, 1)), progress=not quiet)
+        with replicates_or_fail("no results were written"):
+            comp = run_comparison(scen_a, scen_b, workers=min(workers, max(n, 1)), progress=not quiet)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    except ReplicateError as exc:
-        raise RunError(f"{exc}; no results were written") from exc
-    except KeyboardInterrupt:
-        click.echo("Interrupted; no results were written.", err=True)
-        raise click.exceptions.Exit(130) from None
     wall_time = time.perf_counter() - clock
 
     written = _write(folder, comp, overwrite, workers, started, wall_time, comparison_data)
@@ -121,7 +117,7 @@ def compare(a: Path, b: Path, replicates: int | None, seed: int | None, override
 
 
 def _write(folder: Path, comp, overwrite: bool, workers: int, started: datetime, wall_time: float, data_fn) -> Path:
-    from simulation.reporting.writer import _move_into_place, _umask, git_state, versions, write_results
+    from simulation.reporting.writer import move_into_place, current_umask, git_state, versions, write_results
 
     folder = Path(folder)
     parent = folder.absolute().parent
@@ -149,8 +145,8 @@ def _write(folder: Path, comp, overwrite: bool, workers: int, started: datetime,
             "notes": comp.notes,
         }  # fmt: skip
         (temp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.chmod(temp, 0o777 & ~_umask())
-        _move_into_place(temp, folder)
+        os.chmod(temp, 0o777 & ~current_umask())
+        move_into_place(temp, folder)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise

@@ -19,6 +19,7 @@ from simulation.cli.base import (
     brief,
     load_or_fail,
     main,
+    replicates_or_fail,
     seed_option,
     set_option,
     workers_option,
@@ -78,7 +79,7 @@ def run(
     fmt: str,
     charts: bool = False,
 ) -> None:
-    from simulation.experiments.runner import ReplicateError, run_replicates
+    from simulation.experiments.runner import run_replicates
     from simulation.experiments.seeds import replicate_seeds
     from simulation.experiments.summary import summarise
 
@@ -98,13 +99,8 @@ def run(
 
     seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
     workers = min(workers, len(seeds))
-    try:
+    with replicates_or_fail("no results were written"):
         results = run_replicates(spec, seeds, workers, progress=not quiet)
-    except ReplicateError as exc:
-        raise RunError(f"{exc}; no results were written") from exc
-    except KeyboardInterrupt:
-        click.echo("Interrupted; no results were written.", err=True)
-        raise click.exceptions.Exit(130) from None
 
     summary, problem = None, None
     try:

@@ -18,6 +18,7 @@ from simulation.cli.base import (
     UserError,
     load_or_fail,
     main,
+    replicates_or_fail,
     seed_option,
     set_option,
     workers_option,
@@ -49,9 +50,10 @@ bad input. SCENARIO defaults to scenarios/baseline.toml.
 \b
 Examples:
   simulate validate
-  simulate validate scenarios/calibrated.toml --replicates 80 --workers 2
+  simulate validate scenarios/historical.toml --replicates 80 --workers 2
+  simulate validate --uncalibrated             # the baseline's priors, before calibration
   simulate validate --set uncertainties.behaviour.productivity_volatility=0.1
-  simulate validate scenarios/calibrated.toml --update-docs    # rewrite docs/VALIDATION.md's table
+  simulate validate --update-docs              # rewrite docs/VALIDATION.md's table
 """,
 )
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
@@ -62,6 +64,8 @@ Examples:
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Output folder.  [default: results/validate-<scenario>-<YYYYmmdd-HHMMSS>]")
 @set_option
+@click.option("--uncalibrated", is_flag=True,
+              help="Leave out the scenario's [calibration] section: score the priors, as the calibration starts.")
 @click.option("--update-docs", is_flag=True,
               help="Also rewrite the scorecard block of --docs (between <!-- scorecard:start/end -->).")
 @click.option("--docs", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
@@ -74,12 +78,12 @@ def validate(
     workers: int,
     out: Path | None,
     overrides: tuple[str, ...],
+    uncalibrated: bool,
     update_docs: bool,
     docs: Path | None,
     quiet: bool,
 ) -> None:
     from simulation.analysis import scorecard as sc
-    from simulation.experiments.runner import ReplicateError
     from simulation.experiments.seeds import replicate_seeds
 
     clock = time.perf_counter()
@@ -90,7 +94,7 @@ def validate(
     if seed is not None:
         options.append(f"simulation.seed={seed}")
         named[options[-1]] = f"--seed {seed}"
-    loaded = load_or_fail(scenario, options, named)
+    loaded = load_or_fail(scenario, options, named, calibrated=not uncalibrated)
     spec = loaded.spec
     if update_docs:
         docs = docs if docs is not None else _default(DEFAULT_DOCS)
@@ -103,16 +107,11 @@ def validate(
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out {folder}: exists and is not a folder")
 
-    command = _command(scenario, replicates, spec.simulation.seed, overrides)
+    command = _command(scenario, replicates, spec.simulation.seed, overrides, uncalibrated)
     seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
-    try:
+    with replicates_or_fail("no scorecard was written"):
         card = sc.run_scorecard(spec, loaded.name, seeds, spec.simulation.seed, min(workers, len(seeds)),
                                 progress=not quiet, command=command)
-    except ReplicateError as exc:
-        raise RunError(f"{exc}; no scorecard was written") from exc
-    except KeyboardInterrupt:
-        click.echo("Interrupted; no scorecard was written.", err=True)
-        raise click.exceptions.Exit(130) from None
 
     try:
         sc.write(card, folder)
@@ -149,8 +148,10 @@ def _default_folder(name: str) -> Path:
     return folder
 
 
-def _command(scenario: Path, replicates: int, seed: int, overrides: tuple[str, ...]) -> str:
+def _command(scenario: Path, replicates: int, seed: int, overrides: tuple[str, ...], uncalibrated: bool) -> str:
     parts = ["simulate", "validate", str(scenario), "--replicates", str(replicates), "--seed", str(seed)]
+    if uncalibrated:
+        parts.append("--uncalibrated")
     for o in overrides:
         parts += ["--set", o]
     return shlex.join(parts)

@@ -54,7 +54,7 @@ from simulation.experiments.seeds import replicate_seeds
 from simulation.experiments.sweep_outcomes import OUTCOME_GROUPS, outcome_columns
 from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.scenario.distributions import DISTRIBUTIONS, Distribution, parse_distribution
-from simulation.scenario.loader import _find_line, _is_model, _scan, _schema_type, _syntax_error
+from simulation.scenario.loader import find_line, is_model, scan_keys, schema_type, syntax_error
 from simulation.scenario.schema import ScenarioSpec
 
 TOP_KEYS = ("description", "scenario", "replicates", "seed", "outcomes", "design", "set", "parameters", "analysis")
@@ -145,9 +145,9 @@ def load_experiment(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        e = _syntax_error(str(exc), path)
+        e = syntax_error(str(exc), path)
         raise ExperimentError(e.message, path, line=e.line) from None
-    lines, inline = _scan(text)
+    lines, inline = scan_keys(text)
     f = _File(path, lines, inline)
     if not data:
         raise f.error("the file is empty; start it with scenario = \"../scenarios/baseline.toml\"")
@@ -308,14 +308,14 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
     parts = tuple(key.split("."))
     if key in RESERVED:
         raise f.error(_reserved(key), keys)
-    tp, _ = _schema_type(parts)
+    tp, _ = schema_type(parts)
     if tp is None:
         raise f.error(_not_a_key(parts), keys)
     current = _current(spec, parts)
     if current is _MISSING:
         raise f.error(_not_in_scenario(spec, parts), keys)
-    if _is_model(tp) or isinstance(current, dict):
-        inner = list(tp.model_fields) if _is_model(tp) else sorted(current)
+    if is_model(tp) or isinstance(current, dict):
+        inner = list(tp.model_fields) if is_model(tp) else sorted(current)
         raise f.error(f"is a table, not a value; vary one of its keys: {', '.join(inner)}", keys)
     dtype = {bool: "bool", int: "int", float: "float", Distribution: "float"}.get(tp)
     if dtype is None:
@@ -429,7 +429,7 @@ class _File:
         self.path, self.lines, self.inline = path, lines, inline
 
     def error(self, message: str, keys: tuple[str, ...] = ()) -> ExperimentError:
-        line = _find_line(self.lines, keys) if keys else None
+        line = find_line(self.lines, keys) if keys else None
         label = ".".join(keys) if keys else None
         return ExperimentError(message, self.path, label, line)
 
@@ -517,10 +517,10 @@ def _current(spec: ScenarioSpec, parts: tuple[str, ...]) -> Any:
 def _not_a_key(parts: tuple[str, ...]) -> str:
     """Name the first wrong part and what is allowed there."""
     for i in range(len(parts)):
-        tp, _ = _schema_type(parts[: i + 1])
+        tp, _ = schema_type(parts[: i + 1])
         if tp is None:
-            parent, _ = _schema_type(parts[:i])
-            allowed = list(parent.model_fields) if _is_model(parent) else []
+            parent, _ = schema_type(parts[:i])
+            allowed = list(parent.model_fields) if is_model(parent) else []
             close = difflib.get_close_matches(parts[i], allowed, n=1)
             where = ".".join(parts[:i]) or "the top level"
             if close:

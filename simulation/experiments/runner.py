@@ -136,12 +136,12 @@ def _run_pool(
     )
     pending: dict[Future, range] = {}
     try:
-        with _sigint_ignored():  # workers start here and inherit the ignore: Ctrl-C is for the parent
+        with sigint_ignored():  # workers start here and inherit the ignore: Ctrl-C is for the parent
             for chunk in chunked(len(seeds), workers):
                 pending[pool.submit(_run_chunk, [(i, seeds[i]) for i in chunk])] = chunk
         results = collect_in_order(pending, len(seeds), seeds.__getitem__, advance)
     except BaseException:
-        _stop(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
     return results
@@ -173,12 +173,12 @@ def collect_in_order(
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
+def sigint_ignored() -> Iterator[None]:
     """Ignore SIGINT while worker processes are started, so they never see Ctrl-C.
 
     A terminal sends Ctrl-C to the whole process group; a worker still importing the model
     would die with a traceback. Processes inherit an ignored signal, and Python leaves it
-    ignored at start-up; the parent stops the workers itself (see _stop). A Ctrl-C during the
+    ignored at start-up; the parent stops the workers itself (see stop_pool). A Ctrl-C during the
     few milliseconds of submitting is lost.
     """
     try:
@@ -192,7 +192,7 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel queued work and end the workers now, without waiting for running replicates."""
     if hasattr(pool, "terminate_workers"):  # Python >= 3.14
         pool.terminate_workers()

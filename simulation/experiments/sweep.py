@@ -574,7 +574,7 @@ class LocalBackend(Backend):
             for chunk in chunks:
                 yield chunk, run_chunk(self.context, chunk)
             return
-        from simulation.experiments.runner import _sigint_ignored
+        from simulation.experiments.runner import sigint_ignored
 
         pending: dict[Future, tuple[list[Task], int]] = {}
         retry: deque[tuple[list[Task], int]] = deque()
@@ -589,7 +589,7 @@ class LocalBackend(Backend):
                     if chunk is None:
                         return
                     attempt = 1
-                with _sigint_ignored():  # the pool may start a replacement worker
+                with sigint_ignored():  # the pool may start a replacement worker
                     pending[self._pool.submit(_worker_chunk, chunk)] = (chunk, attempt)
 
         refill()
@@ -621,18 +621,18 @@ class LocalBackend(Backend):
             refill()
 
     def _restart(self) -> None:
-        from simulation.experiments.runner import _stop
+        from simulation.experiments.runner import stop_pool
 
         if self._pool is not None:
-            _stop(self._pool)
+            stop_pool(self._pool)
         self._pool = self._new_pool()
 
     def close(self) -> None:
-        from simulation.experiments.runner import _stop
+        from simulation.experiments.runner import stop_pool
 
         pool, self._pool = self._pool, None
         if pool is not None:
-            _stop(pool)
+            stop_pool(pool)
 
 
 _context: SweepContext | None = None

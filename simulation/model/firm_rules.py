@@ -2,9 +2,10 @@
 
 Each function applies one rule to all firms of a model at once. Firms revise their plans once a
 year, each in its own quarter (``row % steps_per_year``): that is when they take an idiosyncratic
-growth shock (Laplace-shaped, Stanley et al. 1996; Bottazzi & Secchi 2006), a productivity
-innovation, set R&D and apply for subsidies. Every quarter they produce, expand towards demand
-where floor space, talent and finance allow, account profits and may exit.
+growth shock and a productivity innovation (both Laplace-shaped: growth rates are tent-shaped,
+Stanley et al. 1996; Bottazzi & Secchi 2006), set R&D and apply for subsidies. Every quarter they
+produce, expand towards demand where floor space, talent and finance allow, account profits and
+may exit.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ CONSTRAINED_ACCESS = 0.3  # their credit access relative to mature above-scale f
 SME_REVENUE = 400.0  # M CNY: firms below this benefit from matchmaking
 MIN_REVENUE = 0.5  # M CNY a year: below this a firm closes
 YOUNG_YEARS = 2.0  # age below which the extra exit hazard applies
+DEMAND_ELASTICITY = 3.0  # sigma, elasticity of substitution between firms' varieties (Hsieh & Klenow 2009)
+REVENUE_TFP_ELASTICITY = (DEMAND_ELASTICITY - 1.0) / DEMAND_ELASTICITY  # short-run revenue response to TFP
 EMERGING_IDX = np.array([CLUSTER_INDEX[c] for c in EMERGING])
 PILLAR_IDX = np.array([CLUSTER_INDEX[c] for c in PILLARS])
 
@@ -49,13 +52,19 @@ def absorptive_capacity(permanent: np.ndarray) -> np.ndarray:
     return 2.0 / (1.0 + np.exp(-permanent / 0.5))
 
 
+def unit_laplace(stream: np.random.Generator, k: int) -> np.ndarray:
+    """Laplace draws with standard deviation 1 (inverse CDF of one uniform each)."""
+    u = stream.random(k) - 0.5
+    return -np.sign(u) * np.log1p(-2.0 * np.abs(u)) / np.sqrt(2.0)
+
+
 def update_productivity(m: ClusterModel) -> None:
     """Log-TFP = permanent + AR(1) + R&D knowledge + agglomeration - congestion + common drift."""
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     rr = review_rows(m)
     k = len(range(*rr.indices(n)))
     f.prod_transient[rr] = b.productivity_persistence * f.prod_transient[rr] + (
-        b.productivity_volatility * size_factor(f.revenue[rr], b) * m.stream("productivity").standard_normal(k)
+        b.productivity_volatility * size_factor(f.revenue[rr], b) * unit_laplace(m.stream("productivity"), k)
     )
     cluster, town = f.cluster[:n], f.town[:n]
     base_rd = m.rd_intensity[cluster] * f.revenue[:n]
@@ -85,13 +94,13 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     growth += np.where(revenue < SME_REVENUE, m.matchmaking[cluster], 0.0)
     target = f.target[:n]
     catch_up = np.where(target > revenue, CATCH_UP_RATE * np.log(np.maximum(target, 1e-9) / np.maximum(revenue, 1e-9)), 0.0)
-    # a change in relative TFP changes what the firm sells with the same inputs
-    log_change = (growth + catch_up) * m.dt + m.productivity_change
+    # a change in relative TFP changes what the firm sells with the same inputs: with inputs fixed,
+    # output rises one for one and its price falls, so revenue rises by (sigma - 1) / sigma of it
+    log_change = (growth + catch_up) * m.dt + REVENUE_TFP_ELASTICITY * m.productivity_change
     rr = review_rows(m)
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, 0.9)
-    u = m.stream("growth").random(scale.size) - 0.5
-    laplace = -scale * np.sign(u) * np.log1p(-2.0 * np.abs(u))
-    log_change[rr] += laplace  # log growth rates are Laplace around the expected growth
+    # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2)
+    log_change[rr] += np.sqrt(2.0) * scale * unit_laplace(m.stream("growth"), scale.size)
     return revenue * np.exp(log_change)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import numpy as np
 from pydantic import BaseModel
 
 from simulation.model.streams import Streams

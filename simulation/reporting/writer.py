@@ -114,8 +114,8 @@ def write_results(
         files = _write_files(temp, scenario, results, summary)
         manifest = _manifest(scenario, seeds, results, workers, started, ended, wall_time, command, files)
         _write_text(temp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        os.chmod(temp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give it a normal folder's mode
-        _move_into_place(temp, folder)
+        os.chmod(temp, 0o777 & ~current_umask())  # mkdtemp makes it 0700; give it a normal folder's mode
+        move_into_place(temp, folder)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
@@ -156,13 +156,13 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def _move_into_place(temp: Path, folder: Path) -> None:
+def move_into_place(temp: Path, folder: Path) -> None:
     """Rename ``temp`` to ``folder``; an existing (empty, or overwritten) folder is replaced."""
     if folder.is_dir() and not folder.is_symlink():
         old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=temp.parent))

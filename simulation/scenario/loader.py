@@ -66,15 +66,26 @@ class Scenario:
     overrides: tuple[str, ...]
 
 
-def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
-    """Load, merge, override and validate a scenario; raise ScenarioError on any problem."""
+def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: bool = True) -> Scenario:
+    """Load, merge, override and validate a scenario; raise ScenarioError on any problem.
+
+    A file's ``[calibration]`` section (written by ``simulate calibrate``) replaces the values
+    it names right after that file is merged, so a child file can still change them and
+    ``--set`` always wins. ``calibrated=False`` leaves every calibration section out: the
+    priors, as the calibration itself starts from them.
+    """
     path = Path(path)
     overrides = tuple(overrides)
     chain = _read_chain(path)
     data: dict[str, Any] = {}
     origins: dict[Keys, _Origin] = {}
     for rank, source in enumerate(reversed(chain)):
-        _merge(data, source.data, (), (rank, source), origins)
+        own = source.data
+        if not calibrated:
+            own = {k: v for k, v in own.items() if k != "calibration"}
+        _merge(data, own, (), (rank, source), origins)
+        if calibrated:
+            _apply_calibration(data, source, (rank, source), origins)
     for rank, option in enumerate(overrides, len(chain)):
         keys, value = parse_set_option(option)
         _apply_override(data, keys, value, (rank, option), origins, path)
@@ -169,16 +180,16 @@ def _read_source(path: Path) -> _Source:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(str(exc), path) from None
+        raise syntax_error(str(exc), path) from None
     if not data:
         raise ScenarioError('the file is empty; start it with extends = "baseline.toml"', path)
-    lines, inline = _scan(text)
+    lines, inline = scan_keys(text)
     for keys in inline:
         _mark_inline(data, keys)
     return _Source(path, data, lines)
 
 
-def _syntax_error(message: str, path: Path) -> ScenarioError:
+def syntax_error(message: str, path: Path) -> ScenarioError:
     """Turn tomllib's 'Problem (at line 3, column 7)' into a ScenarioError with that line."""
     m = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", message, re.S)
     if m is None:
@@ -203,7 +214,7 @@ def _parse_key(s: str, pos: int) -> tuple[tuple[str, ...], int] | None:
     return None
 
 
-def _scan(text: str) -> tuple[dict[tuple[str, ...], int], set[tuple[str, ...]]]:
+def scan_keys(text: str) -> tuple[dict[tuple[str, ...], int], set[tuple[str, ...]]]:
     """Line numbers of table headers and keys, and which keys hold inline tables.
 
     tomllib reports no positions for keys, so this reads the lines itself; it is a best
@@ -276,6 +287,31 @@ def _record(value: Any, keys: Keys, where: _Origin, origins: dict) -> None:
             stack.extend(((*keys, k), v) for k, v in value.items())
 
 
+def _apply_calibration(data: dict, source: _Source, where: _Origin, origins: dict) -> None:
+    """Replace the values a file's ``[calibration.values]`` names (dotted keys) with the fitted ones."""
+    section = source.data.get("calibration")
+    values = section.get("values") if isinstance(section, dict) else None
+    if not isinstance(values, dict):
+        return  # nothing to apply, or the schema reports the wrong type
+    # problems with a calibrated value point at its line in the calibration section
+    shadow = _Source(source.path, source.data, dict(source.lines))
+    for dotted in values:
+        line = find_line(source.lines, ("calibration", "values", dotted))
+        if line is not None:
+            shadow.lines[tuple(dotted.split("."))] = line
+    for dotted, value in values.items():
+        keys = tuple(dotted.split("."))
+        node: Any = data
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                raise ScenarioError(
+                    "names no value of the scenario; a calibrated value must replace one that the "
+                    "scenario (or a file it extends) sets", source.path, f"calibration.values.{dotted}",
+                    shadow.lines.get(keys))
+            node = node[k]
+        _apply_override(data, keys, value, (where[0], shadow), origins, source.path)
+
+
 def _apply_override(
     data: dict, keys: tuple[str, ...], value: Any, where: _Origin, origins: dict, path: Path
 ) -> None:
@@ -317,10 +353,10 @@ class _Locator:
             return ScenarioError(message, self.path, _dotted(keys), override=where)
         if where is None:
             return ScenarioError(message, self.path, _dotted(keys))
-        return ScenarioError(message, where.path, _dotted(keys), _find_line(where.lines, keys))
+        return ScenarioError(message, where.path, _dotted(keys), find_line(where.lines, keys))
 
 
-def _find_line(lines: dict[tuple[str, ...], int], keys: Keys) -> int | None:
+def find_line(lines: dict[tuple[str, ...], int], keys: Keys) -> int | None:
     """The key's own line; else the first line of a key inside it; else its nearest enclosing key."""
     keys = tuple(k for k in keys if isinstance(k, str))
     if keys in lines:
@@ -380,8 +416,8 @@ def _explain(error: dict[str, Any], locate: _Locator, extended: bool) -> Scenari
 
 
 def _unknown_key(keys: Keys) -> str:
-    model = _schema_type(keys[:-1])[0]
-    allowed = list(model.model_fields) if _is_model(model) else []
+    model = schema_type(keys[:-1])[0]
+    allowed = list(model.model_fields) if is_model(model) else []
     close = difflib.get_close_matches(str(keys[-1]), allowed, n=1)
     if close:
         return f"unknown key; did you mean {close[0]!r}?"
@@ -390,18 +426,18 @@ def _unknown_key(keys: Keys) -> str:
 
 def _blame(keys: Keys, message: str) -> Keys:
     """A table-level check that names one of the table's keys first is about that key."""
-    model = _schema_type(keys)[0]
+    model = schema_type(keys)[0]
     first = re.match(r"\w+", message)
-    if first and _is_model(model) and first[0] in model.model_fields:
+    if first and is_model(model) and first[0] in model.model_fields:
         return (*keys, first[0])
     return keys
 
 
-def _schema_type(keys: Keys) -> tuple[Any, list[Any]]:
+def schema_type(keys: Keys) -> tuple[Any, list[Any]]:
     """The schema type at ``keys`` and its constraints (Ge, Le, ...); (None, []) if off-schema."""
     tp, meta = ScenarioSpec, []
     for k in keys:
-        if _is_model(tp):
+        if is_model(tp):
             if k not in tp.model_fields:
                 return None, []
             field = tp.model_fields[k]
@@ -413,7 +449,7 @@ def _schema_type(keys: Keys) -> tuple[Any, list[Any]]:
     return tp, meta
 
 
-def _is_model(tp: Any) -> bool:
+def is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
@@ -426,7 +462,7 @@ def _unwrap(tp: Any, meta: list[Any]) -> tuple[Any, list[Any]]:
 
 
 def _field_bounds(keys: Keys) -> dict[str, Any]:
-    constraints = _schema_type(keys)[1]
+    constraints = schema_type(keys)[1]
     return {b: getattr(m, b) for m in constraints for b in _BOUNDS if getattr(m, b, None) is not None}
 
 

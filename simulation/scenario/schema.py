@@ -301,8 +301,17 @@ class Outputs(Section):
         return v
 
 
+class Calibration(Section):
+    """Where a file's calibrated values came from; ``values`` (dotted key -> value) is applied by the loader."""
+
+    experiment: str  # the calibration file that wrote the section, relative to the scenario file
+    record: str  # the calibration record (fit moment by moment), relative to the scenario file
+    seed: Annotated[int, Field(ge=0)]
+    values: dict[str, Any]
+
+
 class ScenarioSpec(Section):
-    """A whole, resolved scenario (after ``extends`` and ``--set`` are applied)."""
+    """A whole, resolved scenario (after ``extends``, calibration and ``--set`` are applied)."""
 
     description: str
     simulation: Simulation
@@ -310,6 +319,7 @@ class ScenarioSpec(Section):
     levers: Levers
     uncertainties: Uncertainties
     outputs: Outputs
+    calibration: Calibration | None = None
 
 
 POLICY_CLUSTERS = tuple(c for c in CLUSTERS if c != "other")
