@@ -26,12 +26,13 @@ import numpy as np
 from simulation.analysis.moments import FirmPanel, compute_moments
 from simulation.experiments.runner import (
     ReplicateError,
-    _describe,
     _Progress,
-    sigint_ignored,
-    stop_pool,
     chunked,
     collect_in_order,
+    describe_error,
+    run_here,
+    sigint_ignored,
+    stop_pool,
 )
 from simulation.model.model import ClusterModel
 from simulation.model.parameters import flatten
@@ -127,19 +128,8 @@ class MomentPool:
         tasks = [(spec, int(seed)) for spec, seed in tasks]
         with _Progress(len(tasks), progress) as bar:
             if self._pool is None or len(tasks) <= 1:
-                return _run_here(tasks, bar.advance)
+                return run_here(tasks, replicate_moments, bar.advance)
             return _run_pool(self._pool, tasks, self.workers, bar.advance)
-
-
-def _run_here(tasks: list[Task], advance: Callable[[int], None]) -> list[dict[str, float]]:
-    out = []
-    for i, (spec, seed) in enumerate(tasks):
-        try:
-            out.append(replicate_moments(spec, seed))
-        except Exception as exc:
-            raise ReplicateError(i, seed, _describe(exc), traceback.format_exc()) from exc
-        advance(1)
-    return out
 
 
 def _run_chunk(chunk: list[tuple[int, ScenarioSpec, int]]) -> list[dict[str, float]]:
@@ -148,7 +138,7 @@ def _run_chunk(chunk: list[tuple[int, ScenarioSpec, int]]) -> list[dict[str, flo
         try:
             out.append(replicate_moments(spec, seed))
         except Exception as exc:
-            raise ReplicateError(i, seed, _describe(exc), traceback.format_exc()) from None
+            raise ReplicateError(i, seed, describe_error(exc), traceback.format_exc()) from None
     return out
 
 

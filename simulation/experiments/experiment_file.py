@@ -54,7 +54,7 @@ from simulation.experiments.seeds import replicate_seeds
 from simulation.experiments.sweep_outcomes import OUTCOME_GROUPS, outcome_columns
 from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.scenario.distributions import DISTRIBUTIONS, Distribution, parse_distribution
-from simulation.scenario.loader import find_line, is_model, scan_keys, schema_type, syntax_error
+from simulation.scenario.loader import find_line, is_model, read_text_file, scan_keys, schema_type, syntax_error
 from simulation.scenario.schema import ScenarioSpec
 
 TOP_KEYS = ("description", "scenario", "replicates", "seed", "outcomes", "design", "set", "parameters", "analysis")
@@ -141,7 +141,7 @@ def load_experiment(
     ExperimentError (or ScenarioError for a problem in the scenario itself) on any problem.
     """
     path = Path(path)
-    text = _read(path)
+    text = read_text_file(path, "an experiment file", ExperimentError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -439,24 +439,6 @@ class _File:
                 close = difflib.get_close_matches(k, allowed, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"allowed here: {', '.join(allowed)}"
                 raise self.error(f"unknown key; {hint}", (*where, k))
-
-
-def _read(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ExperimentError("file not found", path) from None
-    except IsADirectoryError:
-        raise ExperimentError("is a directory, not an experiment file", path) from None
-    except OSError as exc:
-        raise ExperimentError(f"cannot read the file: {exc.strerror}", path) from None
-    if b"\0" in raw:
-        raise ExperimentError("is a binary file, not TOML text", path)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ExperimentError(f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8", path, line=line) from None
 
 
 def _table(f: _File, data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -20,8 +20,9 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import TypeVar
 
 from simulation.model.model import ClusterModel
 from simulation.model.results import ReplicateResult
@@ -29,6 +30,7 @@ from simulation.scenario.schema import ScenarioSpec
 
 CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 8
+T = TypeVar("T")
 
 
 class ReplicateError(RuntimeError):
@@ -77,22 +79,25 @@ def run_replicates(
         raise ValueError(f"workers must be at least 1; got {workers}")
     with _Progress(len(seeds), progress) as bar:
         if workers == 1 or len(seeds) <= 1:
-            return _run_here(spec, seeds, bar.advance)
+            return run_here([(spec, s) for s in seeds], run_replicate, bar.advance)
         return _run_pool(spec, seeds, min(workers, len(seeds)), bar.advance)
 
 
 # --- in this process ------------------------------------------------------------------------
 
 
-def _run_here(spec: ScenarioSpec, seeds: list[int], advance: Callable[[int], None]) -> list[ReplicateResult]:
-    results = []
-    for i, seed in enumerate(seeds):
+def run_here(
+    tasks: Sequence[tuple[ScenarioSpec, int]], one: Callable[[ScenarioSpec, int], T], advance: Callable[[int], None]
+) -> list[T]:
+    """``one(spec, seed)`` for each task in this process, in order; a failure is a ReplicateError."""
+    out = []
+    for i, (spec, seed) in enumerate(tasks):
         try:
-            results.append(run_replicate(spec, seed))
+            out.append(one(spec, seed))
         except Exception as exc:
-            raise ReplicateError(i, seed, _describe(exc), traceback.format_exc()) from exc
+            raise ReplicateError(i, seed, describe_error(exc), traceback.format_exc()) from exc
         advance(1)
-    return results
+    return out
 
 
 # --- in worker processes --------------------------------------------------------------------
@@ -115,7 +120,7 @@ def _run_chunk(chunk: list[tuple[int, int]]) -> list[ReplicateResult]:
         try:
             results.append(run_replicate(_worker_spec, seed))
         except Exception as exc:
-            raise ReplicateError(i, seed, _describe(exc), traceback.format_exc()) from None
+            raise ReplicateError(i, seed, describe_error(exc), traceback.format_exc()) from None
     return results
 
 
@@ -165,7 +170,7 @@ def collect_in_order(
             if isinstance(exc, ReplicateError):
                 raise exc
             if exc is not None:
-                raise WorkerError(chunk.start, seed_of(chunk.start), _describe(exc), last=chunk[-1]) from exc
+                raise WorkerError(chunk.start, seed_of(chunk.start), describe_error(exc), last=chunk[-1]) from exc
             for i, result in zip(chunk, future.result()):
                 results[i] = result
             advance(len(chunk))
@@ -206,7 +211,7 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 

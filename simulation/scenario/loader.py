@@ -161,22 +161,27 @@ def _read_chain(path: Path) -> list[_Source]:
         path = parent
 
 
-def _read_source(path: Path) -> _Source:
+def read_text_file(path: Path, what: str, error: type[Exception] = ScenarioError) -> str:
+    """The text of a hand-written file; each problem is one ``error`` naming the file (and line)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError("file not found", path) from None
+        raise error("file not found", path) from None
     except IsADirectoryError:
-        raise ScenarioError("is a directory, not a scenario file", path) from None
+        raise error(f"is a directory, not {what}", path) from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", path) from None
+        raise error(f"cannot read the file: {exc.strerror}", path) from None
     if b"\0" in raw:
-        raise ScenarioError("is a binary file, not TOML text", path)
+        raise error("is a binary file, not TOML text", path)
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         message = f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
-        raise ScenarioError(message, path, line=raw[: exc.start].count(b"\n") + 1) from None
+        raise error(message, path, line=raw[: exc.start].count(b"\n") + 1) from None
+
+
+def _read_source(path: Path) -> _Source:
+    text = read_text_file(path, "a scenario file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
