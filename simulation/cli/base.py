@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,31 @@ def load_or_fail(
         if named and exc.override in named:
             message = message.replace(f"--set {exc.override}", named[exc.override])
         raise UserError(message) from None
+
+
+def replicate_options(
+    overrides: tuple[str, ...] | list[str], replicates: int | None, seed: int | None
+) -> tuple[list[str], dict[str, str]]:
+    """--set overrides plus --replicates/--seed as overrides (after the --set ones, so they are
+    validated too), and the option each stands for, for :func:`load_or_fail`'s messages."""
+    options, named = list(overrides), {}
+    if replicates is not None:
+        options.append(f"simulation.replicates={replicates}")
+        named[options[-1]] = f"--replicates {replicates}"
+    if seed is not None:
+        options.append(f"simulation.seed={seed}")
+        named[options[-1]] = f"--seed {seed}"
+    return options, named
+
+
+def default_folder(name: str, when: datetime | None = None) -> Path:
+    """``results/<name>-<YYYYmmdd-HHMMSS>``, with -2, -3, ... if that exists already."""
+    base = RESULTS_ROOT / f"{name}-{(when or datetime.now()):%Y%m%d-%H%M%S}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
 
 
 @contextmanager

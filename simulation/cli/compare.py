@@ -22,6 +22,7 @@ from simulation.cli.base import (
     UserError,
     load_or_fail,
     main,
+    replicate_options,
     replicates_or_fail,
     workers_option,
 )
@@ -74,13 +75,7 @@ def compare(a: Path, b: Path, replicates: int | None, seed: int | None, override
     formats = parse_list(chart_format, FORMATS, "--chart-format")
     started = datetime.now().astimezone()
     clock = time.perf_counter()
-    options, named = list(overrides), {}
-    if replicates is not None:
-        options.append(f"simulation.replicates={replicates}")
-        named[options[-1]] = f"--replicates {replicates}"
-    if seed is not None:
-        options.append(f"simulation.seed={seed}")
-        named[options[-1]] = f"--seed {seed}"
+    options, named = replicate_options(overrides, replicates, seed)
     scen_a = load_or_fail(a, options, named)
     scen_b = load_or_fail(b, options, named)
     folder = out if out is not None else RESULTS_ROOT / f"compare-{scen_a.name}-vs-{scen_b.name}-{started:%Y%m%d-%H%M%S}"

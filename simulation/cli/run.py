@@ -13,12 +13,13 @@ import click
 
 from simulation.cli.base import (
     CONTEXT,
-    RESULTS_ROOT,
     RunError,
     UserError,
     brief,
+    default_folder,
     load_or_fail,
     main,
+    replicate_options,
     replicates_or_fail,
     seed_option,
     set_option,
@@ -85,13 +86,7 @@ def run(
 
     started = datetime.now().astimezone()
     clock = time.perf_counter()
-    options, named = list(overrides), {}
-    if replicates is not None:  # applied as overrides, after any --set, so they are validated too
-        options.append(f"simulation.replicates={replicates}")
-        named[options[-1]] = f"--replicates {replicates}"
-    if seed is not None:
-        options.append(f"simulation.seed={seed}")
-        named[options[-1]] = f"--seed {seed}"
+    options, named = replicate_options(overrides, replicates, seed)
     loaded = load_or_fail(scenario, options, named)
     spec = loaded.spec
     folder = out if out is not None else default_folder(loaded.name, started)
@@ -159,16 +154,6 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def default_folder(name: str, when: datetime) -> Path:
-    """``results/<name>-<YYYYmmdd-HHMMSS>``, with -2, -3, ... if that exists already."""
-    base = RESULTS_ROOT / f"{name}-{when:%Y%m%d-%H%M%S}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
 
 
 def _check_folder(folder: Path, overwrite: bool) -> None:

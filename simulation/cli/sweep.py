@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
-from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, cpu_count, main
+from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, cpu_count, default_folder, main
 
 if TYPE_CHECKING:
     from simulation.experiments.experiment_file import Experiment
@@ -92,7 +91,7 @@ def sweep(
         _print_plan(loaded, plan)
         return
     if out is None:
-        out = _latest(loaded.name) if resume else _default_folder(loaded.name)
+        out = _latest(loaded.name) if resume else default_folder(loaded.name)
     if resume and not (out / "manifest.json").exists():
         raise UserError(f"nothing to resume in {out} (no manifest.json); run without --resume to start the sweep")
 
@@ -272,15 +271,6 @@ def _print_plan(experiment: Experiment, plan: Any) -> None:
                     f"{dict(p.dist.params)}")  # fmt: skip
         click.echo(f"  {p.key}: {how}")
     click.echo(f"  outcomes: {', '.join(experiment.columns)}")
-
-
-def _default_folder(name: str) -> Path:
-    base = RESULTS_ROOT / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
 
 
 def _latest(name: str) -> Path:

@@ -6,18 +6,18 @@ import csv
 import math
 import shlex
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from simulation.cli.base import (
     CONTEXT,
-    RESULTS_ROOT,
     RunError,
     UserError,
+    default_folder,
     load_or_fail,
     main,
+    replicate_options,
     replicates_or_fail,
     seed_option,
     set_option,
@@ -88,12 +88,7 @@ def validate(
 
     clock = time.perf_counter()
     scenario = scenario if scenario is not None else _default(DEFAULT_SCENARIO)
-    options, named = list(overrides), {}
-    options.append(f"simulation.replicates={replicates}")
-    named[options[-1]] = f"--replicates {replicates}"
-    if seed is not None:
-        options.append(f"simulation.seed={seed}")
-        named[options[-1]] = f"--seed {seed}"
+    options, named = replicate_options(overrides, replicates, seed)
     loaded = load_or_fail(scenario, options, named, calibrated=not uncalibrated)
     spec = loaded.spec
     if update_docs:
@@ -103,7 +98,7 @@ def validate(
         text = docs.read_text(encoding="utf-8")
         if sc.DOC_START not in text or sc.DOC_END not in text:
             raise UserError(f"--docs {docs}: no {sc.DOC_START} … {sc.DOC_END} block to rewrite")
-    folder = out if out is not None else _default_folder(loaded.name)
+    folder = out if out is not None else default_folder(f"validate-{loaded.name}")
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out {folder}: exists and is not a folder")
 
@@ -137,15 +132,6 @@ def validate(
     click.echo(verdict)
     if not card.passed:
         raise click.exceptions.Exit(1)
-
-
-def _default_folder(name: str) -> Path:
-    base = RESULTS_ROOT / f"validate-{name}-{datetime.now():%Y%m%d-%H%M%S}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
 
 
 def _command(scenario: Path, replicates: int, seed: int, overrides: tuple[str, ...], uncalibrated: bool) -> str:
