@@ -112,6 +112,10 @@ class ClusterTraits:
     revenue_per_employee: tuple[float, ...]  # M CNY a year
     rd_intensity: tuple[float, ...]  # R&D / revenue
     needs_modern_floor: tuple[bool, ...]  # cannot use old village-park floor
+    macro_loading: tuple[float, ...]  # exposure to the common demand factor (1 = average)
+    va_ratio: tuple[float, ...]  # value added per yuan of revenue (central)
+    va_ratio_low: tuple[float, ...]
+    va_ratio_high: tuple[float, ...]
 
 
 @cache
@@ -124,6 +128,10 @@ def cluster_traits() -> ClusterTraits:
         col("revenue_per_employee"),
         col("rd_intensity"),
         tuple(v > 0 for v in col("needs_modern_floor")),
+        col("macro_loading"),
+        col("va_ratio"),
+        col("va_ratio_low"),
+        col("va_ratio_high"),
     )
 
 

@@ -56,7 +56,14 @@ def test_real_run_prints_the_table(real_run) -> None:
     assert re.search(r"Results: .*tmp\s+\(4 replicates in [\d.]+ s\)", text)
     # one number block per cluster row: median [p5, p95]
     assert len(re.findall(r"-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]", text)) == len(CLUSTERS) + 1 + len(PILLARS)
-    assert len(re.findall(r"\d+% \[\d+, \d+\]", text)) == len(PILLARS) + len(EMERGING)
+    # one chance per target, and one that all five emerging clusters hit
+    assert len(re.findall(r"\d+% \[\d+, \d+\]", text)) == len(PILLARS) + len(EMERGING) + 1
+    assert re.search(r"All five emerging clusters reach 10 %: \d+% \[\d+, \d+\]", text)
+    # the public cost, and what the policy adds against its counterfactual (business as usual)
+    assert re.search(r"Public cost 2021–2025: [\d,]+ 亿元", text)
+    assert "vs business_as_usual" in text and re.search(r"Against business_as_usual: extra public cost [\d,]+ 亿元", text)
+    # the effect columns: a paired ΔCAGR [CI] for every cluster and the city
+    assert len(re.findall(r"[+-]\d+\.\d\d \[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]", text)) == len(CLUSTERS) + 1
 
 
 def test_real_run_writes_every_file_and_nothing_else(real_run) -> None:

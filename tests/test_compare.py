@@ -79,16 +79,21 @@ def comparison(tmp_path_factory) -> Path:
 
 def test_paired_intervals_are_narrower_than_unpaired(comparison) -> None:
     table = pd.read_csv(comparison / "comparison.csv")
-    assert set(table.measure) == {"cagr", "p_hit", "p_keeps_pace"}
+    assert set(table.measure) == {"cagr", "p_hit", "p_keeps_pace", "p_all_hit", "public_cost", "revenue_total",
+                                  "value_added_total", "revenue_per_yi", "value_added_per_yi"}
+    ratios = table[table.measure.str.endswith("_per_yi")]
+    table = table[~table.measure.str.endswith("_per_yi")]  # ratios have no unpaired interval
     cagr = table[table.measure == "cagr"]
     assert len(cagr) == 11 and (cagr.n >= 18).all()  # a CAGR is undefined where start revenue is not positive
     assert (cagr.paired_width < cagr.unpaired_width).all(), cagr[["cluster", "paired_width", "unpaired_width"]]
     assert (cagr.paired_width < 0.5 * cagr.unpaired_width).mean() >= 0.8  # common random numbers pay off
-    shares = table[table.measure != "cagr"]
+    shares = table[table.measure.str.startswith("p_")]
     assert (shares.paired_width <= shares.unpaired_width + 1e-12).all()
     assert shares.paired_width.sum() < shares.unpaired_width.sum()
     # each interval holds its estimate
     assert ((table.paired_low <= table["diff"] + 1e-12) & (table["diff"] <= table.paired_high + 1e-12)).all()
+    finite = ratios.dropna(subset=["diff"])
+    assert ((finite.paired_low <= finite["diff"]) & (finite["diff"] <= finite.paired_high)).all()
 
 
 def test_both_scenarios_ran_the_same_seeds_and_are_full_results_folders(comparison) -> None:

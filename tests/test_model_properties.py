@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulation.model.firm_rules import efficiency
+from simulation.model.ledger import PROGRAMME_INDEX
 from simulation.model.model import ClusterModel
 from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, TOWN_METRICS, ReplicateResult, annualise
 from simulation.model.talent import BASE_SHARE
@@ -74,7 +76,7 @@ def check_state(m: ClusterModel) -> None:
         assert (getattr(f, name)[:n] >= 0).all(), name
     for name in ("revenue", "capacity"):
         assert (getattr(f, name)[:n][~alive] == 0).all(), name
-    assert (f.revenue[:n] <= np.exp(f.logprod[:n]) * f.capacity[:n] * (1 + 1e-9) + 1e-12).all()
+    assert (f.revenue[:n] <= efficiency(f.logprod[:n]) * f.capacity[:n] * (1 + 1e-9) + 1e-12).all()
     assert (f.age[:n] >= 0).all() and (f.loss_streak[:n] >= 0).all()
     assert f.n_alive > 0
 
@@ -95,17 +97,42 @@ def check_state(m: ClusterModel) -> None:
     assert ((occupancy >= 0) & (occupancy <= 1 + 1e-9)).all()
     assert ((t.occupancy_2020 > 0) & (t.occupancy_2020 <= 1)).all()
     assert 1.0 <= m.talent_multiplier <= 1.0 / BASE_SHARE
+    assert 0.0 <= m.talent_premium <= 1.0
+
+    # the fiscal ledger reconciles: public money into firms' cash is what the books say, every step
+    books = m.ledger
+    assert f.public_cash[:n].sum() == pytest.approx(books.paid_to_firms, rel=1e-9, abs=1e-6)
+    assert books.firms_received == pytest.approx(books.paid_to_firms, rel=1e-9, abs=1e-6)
+    assert (f.public_cash[:n] >= 0).all()
+    fund_returns = PROGRAMME_INDEX["fund_returns"]
+    assert (np.delete(books.total, fund_returns, axis=0) >= -1e-9).all()  # outlays are outlays
+    assert (books.total[fund_returns] <= 1e-9).all()  # returns come back
+    # ... and each programme spends within its means
+    for agency in m.agencies:
+        assert agency.spent <= agency.budget * m.steps * m.dt * (1 + 1e-9) + 1e-9
+    agency_rows = [PROGRAMME_INDEX[p] for p in ("agency_attraction", "agency_matchmaking", "agency_finance",
+                                                 "agency_services")]
+    assert books.total[agency_rows].sum() == pytest.approx(sum(a.spent for a in m.agencies), abs=1e-6)
+    talent = m.levers.talent
+    assert books.total[PROGRAMME_INDEX["talent_subsidy"]].sum() <= talent.budget_cap * 100.0 * m.steps * m.dt + 1e-6
 
     # funds: money is conserved and never overdrawn
     for fund in m.funds:
-        assert fund.raised + fund.proceeds == pytest.approx(fund.cash + fund.invested, abs=1e-6)
-        assert fund.cash >= -1e-6 and fund.invested >= 0 and fund.proceeds >= 0
+        assert fund.raised == pytest.approx(fund.uncalled + fund.called, abs=1e-6)
+        assert fund.called + fund.proceeds == pytest.approx(
+            fund.invested + fund.fees + fund.returned + fund.cash, abs=1e-6)
+        assert fund.cash >= -1e-6 and fund.uncalled >= -1e-6 and fund.invested >= 0 and fund.proceeds >= 0
         assert 0 < fund.realisation <= 1
         assert fund.raised <= fund.lever.target_size * 100.0 * (1 + 1e-12)
+    paid_in = sum(fund.called for fund in m.funds)
+    booked = books.total[[PROGRAMME_INDEX["fund_capital"], PROGRAMME_INDEX["fund_fees"]]].sum()
+    assert booked == pytest.approx(paid_in, rel=1e-9, abs=1e-6)  # the city's outlay is what the funds called
+    assert m.private_capital.available >= -1e-6
 
-    # this step's flows: subsidy, fund money, entrants, exits, attracted
-    assert (m.step_flows >= 0).all()
-    assert (m.step_flows[:, 4] <= m.step_flows[:, 2]).all()
+    # this step's flows: entrants, exits, attracted
+    flows = m.step_flows
+    assert (flows.entrants >= 0).all() and (flows.exits >= 0).all() and (flows.attracted >= 0).all()
+    assert (flows.attracted <= flows.entrants).all()
 
 
 @PROPERTY_SETTINGS
@@ -118,13 +145,12 @@ def test_state_invariants_hold_at_every_step(scenario) -> None:
         section, key = name.split(".")
         assert 0.0 <= getattr(flat[section], key) <= 1.0, name
     check_state(m)
-    spent = (0.0, 0.0, 0.0)
     for _ in range(m.n_steps):
         m.step()
         check_state(m)
-        now = (m.spending.talent, m.spending.agencies, m.spending.zones)
-        assert all(b >= a for a, b in zip(spent, now))  # cumulative spending never falls
-        spent = now
+        # the ledger's step is the recorder's: this step's public money, by cluster
+        recorded = m.recorder.cluster[m.steps, :, list(CLUSTER_METRICS).index("public_money")]
+        np.testing.assert_allclose(recorded * 100.0, m.ledger.step.sum(axis=0), rtol=1e-12, atol=1e-9)
 
 
 def _metric(names: dict, name: str) -> int:
@@ -137,7 +163,11 @@ def check_result(r: ReplicateResult, n_steps: int) -> None:
     assert r.cluster.shape[0] == r.town.shape[0] == r.city.shape[0] == n_steps + 1
     for array in (r.cluster, r.town, r.city):
         assert np.isfinite(array).all()
-        assert (array >= 0).all()  # every metric is a count, an amount, a level or an index
+    # every metric is a count, an amount, a level or an index; only money that comes back is negative
+    signed_city = [_metric(Y, "public_cost"), _metric(Y, "cost_fund_returns")]
+    assert (r.town >= 0).all() and (np.delete(r.city, signed_city, axis=1) >= 0).all()
+    assert (np.delete(r.cluster, _metric(C, "public_money"), axis=2) >= 0).all()
+    assert (r.city[:, _metric(Y, "cost_fund_returns")] <= 0).all()
     cl, tw, ci = r.cluster, r.town, r.city
     assert (cl[..., _metric(C, "abovescale_firms")] <= cl[..., _metric(C, "firms")]).all()
     assert (cl[..., _metric(C, "revenue")] <= cl[..., _metric(C, "revenue_all")] * (1 + 1e-12)).all()

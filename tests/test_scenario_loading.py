@@ -190,7 +190,7 @@ def test_wrong_type(tmp_path: Path, body: str, key: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("body", "key", "expected"),
     [
-        ("[levers.talent]\nsubsidy = -0.01\n", "levers.talent.subsidy", "must be at least 0; got -0.01"),
+        ("[levers.talent]\nsubsidy = -0.01\n", "levers.talent.subsidy", "must be at least 0 and at most 10; got -0.01"),
         ("[levers.subsidy]\nmax_share_of_rd = 1.5\n", "levers.subsidy.max_share_of_rd", "at least 0 and at most 1; got 1.5"),
         ("[levers.land]\nfloor_multiplier = -3.4\n", "levers.land.floor_multiplier", "greater than 0 and at most 20; got -3.4"),
         ("[simulation]\nreplicates = 0\n", "simulation.replicates", "at least 1 and at most 100000; got 0"),

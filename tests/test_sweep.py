@@ -126,7 +126,7 @@ def test_200_run_sweep_finishes_with_a_progress_bar(reference) -> None:
     assert not frame.duplicated(["point", "replicate"]).any()
     assert (frame["status"] == "ok").all() and frame["error"].isna().all()
     assert set(frame["point"]) == set(range(40)) and set(frame["replicate"]) == set(range(5))
-    for column in ("cagr_semi", "hit_semi", "city_cagr", "fiscal_cost", "cost_talent",
+    for column in ("cagr_semi", "hit_semi", "city_cagr", "fiscal_cost", "cost_talent_subsidy",
                    "levers.land.redevelopment_mu_per_year", "levers.talent.subsidy"):  # fmt: skip
         assert column in frame
     assert frame["cagr_semi"].notna().all()
@@ -139,7 +139,7 @@ def test_every_point_uses_the_same_replicate_seeds(reference) -> None:
         assert group["seed"].tolist() == seeds
     # common random numbers: with no talent subsidy the talent-subsidy cost is exactly 0, and
     # points that differ only in a lever that does not bind in one year give identical runs
-    assert (frame.loc[frame["levers.talent.subsidy"] == 0, "cost_talent"] == 0).all()
+    assert (frame.loc[frame["levers.talent.subsidy"] == 0, "cost_talent_subsidy"] == 0).all()
 
 
 def test_manifest_records_design_seeds_and_versions(reference) -> None:

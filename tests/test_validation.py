@@ -217,11 +217,6 @@ def test_validate_bad_input_exits_2(args, tmp_path: Path) -> None:
 # --- a mechanism broken on purpose ----------------------------------------------------------
 
 
-def _unit_normal(stream, k):
-    """In place of firm_rules.unit_laplace: Gaussian growth shocks and TFP innovations, same variance."""
-    return stream.standard_normal(k)
-
-
 def _growth_rows(spec) -> dict[str, sc.Row]:
     card = sc.run_scorecard(spec, "x", replicate_seeds(11, 2), 11, workers=1)
     return {r.target.moment: r for r in card.rows}
@@ -234,7 +229,9 @@ def test_gaussian_growth_shocks_fail_the_scorecard(monkeypatch) -> None:
     assert all(rows[k].passed for k in growth), {k: rows[k].median for k in growth}
     from simulation.model import firm_rules
 
-    monkeypatch.setattr(firm_rules, "unit_laplace", _unit_normal)
+    # every firm-year equally eventful: the innovations become Gaussian (a normal variance mixture
+    # with no mixing), and so do the growth rates
+    monkeypatch.setattr(firm_rules, "activity", lambda stream, k: np.ones(k))
     broken = _growth_rows(spec)
     assert not any(broken[k].passed for k in growth), {k: broken[k].median for k in growth}
     assert broken["growth_subbotin_shape"].median > 1.3 and broken["growth_laplace_lr"].median < 0

@@ -35,10 +35,14 @@ from simulation.cli.chart import FORMATS, LANGS, parse_list
 
 Runs both scenarios with the same replicate seeds (A's root seed and replicate count), so
 each pair of replicates shares every uncertain draw and the difference A − B is mostly the
-difference between the scenarios. Prints, per cluster, the difference in growth (CAGR, pp a
+difference between the scenarios. Without B, A is compared with its counterfactual: A run with
+the levers of the scenario its `counterfactual` key names (the baseline's: business_as_usual.toml,
+the programmes that predate 10号文), so the difference is what the policy adds. Prints, per cluster, the difference in growth (CAGR, pp a
 year) and in the chance of meeting the target (emerging: CAGR ≥ 10 %; pillars: keeping pace
 with city industry), each with a paired 95 % confidence interval next to the wider interval
-an unpaired comparison would give.
+an unpaired comparison would give; then the chance that all five emerging clusters hit, the
+public cost, the nine clusters' revenue and value added, and the extra revenue and value added
+per 亿 of extra public money.
 
 Writes a folder with comparison.csv and comparison.json (the table and its definitions),
 manifest.json, both scenarios' full results folders (a-<name>, b-<name>), and the charts
@@ -46,13 +50,14 @@ manifest.json, both scenarios' full results folders (a-<name>, b-<name>), and th
 
 \b
 Examples:
+  simulate compare scenarios/baseline.toml              # against business_as_usual's levers
   simulate compare scenarios/baseline.toml scenarios/no_policy.toml
   simulate compare scenarios/baseline.toml scenarios/only_land.toml --replicates 100 --seed 7
   simulate compare a.toml b.toml --set simulation.below_scale_ratio=0.2 --no-charts
 """,
 )
 @click.argument("a", type=click.Path(path_type=Path))
-@click.argument("b", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path), required=False)
 @click.option("--replicates", "-n", type=int, metavar="N", help="Replicates of each scenario (sets simulation.replicates).")
 @click.option("--seed", type=int, metavar="N", help="Root seed of both (sets simulation.seed).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -66,7 +71,7 @@ Examples:
 @click.option("--chart-format", "chart_format", default="png,svg,pdf", show_default=True, metavar="LIST",
               help="File formats of the charts.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table: print only the folder.")
-def compare(a: Path, b: Path, replicates: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
+def compare(a: Path, b: Path | None, replicates: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
             out: Path | None, overwrite: bool, charts: bool, lang: str, chart_format: str, quiet: bool) -> None:
     from simulation.experiments.compare import comparison_data, run_comparison
     from simulation.reporting.writer import ResultsFolderError, check_folder
@@ -77,7 +82,7 @@ def compare(a: Path, b: Path, replicates: int | None, seed: int | None, override
     clock = time.perf_counter()
     options, named = replicate_options(overrides, replicates, seed)
     scen_a = load_or_fail(a, options, named)
-    scen_b = load_or_fail(b, options, named)
+    scen_b = load_or_fail(b, options, named) if b is not None else _counterfactual_of(scen_a)
     folder = out if out is not None else RESULTS_ROOT / f"compare-{scen_a.name}-vs-{scen_b.name}-{started:%Y%m%d-%H%M%S}"
     try:
         check_folder(folder, overwrite)
@@ -148,6 +153,19 @@ def _write(folder: Path, comp, overwrite: bool, workers: int, started: datetime,
     return folder
 
 
+def _counterfactual_of(scenario):
+    """A's counterfactual as a scenario: A with the levers of the file its ``counterfactual`` names."""
+    import dataclasses
+
+    from simulation.cli.run import load_or_fail_counterfactual
+
+    other = load_or_fail_counterfactual(scenario)
+    if other is None:
+        raise UserError(f"{scenario.path}: names no counterfactual (key `counterfactual`); give scenario B")
+    name, spec = other
+    return dataclasses.replace(scenario, name=name, spec=spec, counterfactual=None)
+
+
 def _fmt(x: float, digits: int = 2, sign: bool = True) -> str:
     if x is None or not math.isfinite(x):
         return "–"
@@ -168,9 +186,12 @@ def _print(comp, folder: Path, wall_time: float) -> None:
     table.add_column("Measure")
     for heading in (a, b, f"{a} − {b}", "paired 95 % CI", "unpaired 95 % CI", "width ratio"):
         table.add_column(heading, justify="right", no_wrap=True)
-    labels = {"cagr": "CAGR, %/yr", "p_hit": "P(CAGR ≥ target)", "p_keeps_pace": "P(keeps pace)"}
+    labels = {"cagr": "CAGR, %/yr", "p_hit": "P(CAGR ≥ target)", "p_keeps_pace": "P(keeps pace)",
+              "p_all_hit": "P(all five hit)", "public_cost": "public cost, 亿元", "revenue_total": "revenue, 亿元",
+              "value_added_total": "value added, 亿元", "revenue_per_yi": "Δrevenue per Δ亿 public",
+              "value_added_per_yi": "Δvalue added per Δ亿 public"}
     for row in comp.table.to_dict("records"):
-        digits = 2
+        digits = 0 if row["measure"] in ("public_cost", "revenue_total", "value_added_total") else 2
         table.add_row(
             row["name_en"], labels[row["measure"]],
             _fmt(row["a"], digits, False), _fmt(row["b"], digits, False), _fmt(row["diff"], digits),
@@ -183,8 +204,9 @@ def _print(comp, folder: Path, wall_time: float) -> None:
     console.print(
         "CAGR: mean across replicates; difference: mean paired difference with a t interval (paired) or "
         "Welch's interval (unpaired). P: share of replicates meeting the target; difference with "
-        "Newcombe's hybrid score interval for paired (or independent) proportions. Width ratio: paired / "
-        "unpaired CI width.",
+        "Newcombe's hybrid score interval for paired (or independent) proportions. Money: totals over the "
+        "run (public cost net of fund returns; the nine policy clusters' revenue and value added); per Δ亿: "
+        "ratio of the mean differences with a delta-method interval. Width ratio: paired / unpaired CI width.",
         soft_wrap=False,
     )
     console.print(f"Results: {folder}  ({2 * len(comp.seeds)} replicates in {wall_time:.1f} s)")

@@ -68,6 +68,9 @@ Examples:
               help="What to print on stdout: the table, or the summary as JSON.")
 @click.option("--charts", is_flag=True,
               help="Also write the briefing charts (as `simulate chart`) to RESULTS/charts, in English and Chinese.")
+@click.option("--counterfactual/--no-counterfactual", default=True, show_default=True,
+              help="Also run the scenario with the levers of the counterfactual it names (the baseline: "
+                   "business_as_usual.toml), same seeds, and report what the policy adds.")
 def run(
     scenario: Path,
     replicates: int | None,
@@ -79,6 +82,7 @@ def run(
     quiet: bool,
     fmt: str,
     charts: bool = False,
+    counterfactual: bool = True,
 ) -> None:
     from simulation.experiments.runner import run_replicates
     from simulation.experiments.seeds import replicate_seeds
@@ -91,15 +95,17 @@ def run(
     spec = loaded.spec
     folder = out if out is not None else default_folder(loaded.name, started)
     _check_folder(folder, overwrite)
+    other = load_or_fail_counterfactual(loaded) if counterfactual else None
 
     seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
     workers = min(workers, len(seeds))
     with replicates_or_fail("no results were written"):
         results = run_replicates(spec, seeds, workers, progress=not quiet)
+        other_results = run_replicates(other[1], seeds, workers, progress=not quiet) if other else None
 
     summary, problem = None, None
     try:
-        summary = summarise(results, spec)
+        summary = summarise(results, spec, (other[0], other_results) if other else None)
     except Exception as exc:  # keep the replicates: write the data without a summary
         problem = f"could not summarise the results ({brief(exc)})"
     wall_time = time.perf_counter() - clock
@@ -154,6 +160,17 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def load_or_fail_counterfactual(loaded: Scenario):
+    """The counterfactual's (name, spec), or a one-line user error naming its file."""
+    from simulation.experiments.counterfactual import counterfactual_spec
+    from simulation.scenario import ScenarioError
+
+    try:
+        return counterfactual_spec(loaded)
+    except ScenarioError as exc:
+        raise UserError(f"counterfactual of {loaded.path}: {exc}") from None
 
 
 def _check_folder(folder: Path, overwrite: bool) -> None:

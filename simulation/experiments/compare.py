@@ -45,6 +45,7 @@ from simulation.datapack import CLUSTERS, EMERGING, PILLARS, clusters
 from simulation.experiments.summary import CITY_NAME_EN, CITY_NAME_ZH, Outcomes, wilson_interval
 
 CONFIDENCE = 0.95
+NUMERIC = ("cagr", "public_cost", "revenue_total", "value_added_total")  # measures compared as means
 
 #: Columns of comparison.csv, in order.
 COLUMNS = (
@@ -140,6 +141,81 @@ def newcombe_unpaired(
     return d, max(d - delta, -1.0), min(d + epsilon, 1.0)
 
 
+def ratio_of_means(y: np.ndarray, x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """mean(y) / mean(x) of paired samples and its delta-method interval (NaN pairs dropped).
+
+    The effect per 亿: y is each replicate's extra revenue, x its extra public cost. NaN when the
+    mean of x is not clearly away from zero (its own interval includes 0).
+    """
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    ok = np.isfinite(y) & np.isfinite(x)
+    y, x = y[ok], x[ok]
+    n = y.size
+    if n < 2:
+        return math.nan, math.nan, math.nan
+    mx, my = float(x.mean()), float(y.mean())
+    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    if abs(mx) <= t * x.std(ddof=1) / math.sqrt(n) or mx == 0:
+        return math.nan, math.nan, math.nan
+    r = my / mx
+    # var(mean(y) - r mean(x)) / mean(x)^2
+    half = t * float(np.std(y - r * x, ddof=1)) / math.sqrt(n) / abs(mx)
+    return r, r - half, r + half
+
+
+def effects_block(name: str, a: Outcomes, b: Outcomes) -> dict[str, Any]:
+    """What scenario A adds over its counterfactual B (same seeds), for summary.json."""
+
+    def num(x: Any) -> Any:
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    def mean_block(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        d = np.asarray(x, float) - np.asarray(y, float)
+        mean, lo, hi = paired_mean(x, y)
+        ok = d[np.isfinite(d)]
+        p5, p95 = (np.percentile(ok, [5, 95]) if ok.size else (math.nan, math.nan))
+        return {"mean": num(mean), "ci_low": num(lo), "ci_high": num(hi), "p5": num(p5), "p95": num(p95)}
+
+    def share_block(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        d, lo, hi, _, _ = newcombe_paired(np.asarray(x, bool), np.asarray(y, bool))
+        return {"diff": num(d), "ci_low": num(lo), "ci_high": num(hi), "a": num(np.mean(x)), "b": num(np.mean(y))}
+
+    rows = []
+    for c, info in enumerate(clusters()):
+        cluster = CLUSTERS[c]
+        kind = "pillar" if cluster in PILLARS else "emerging" if cluster in EMERGING else "other"
+        valid = np.isfinite(a.cluster_cagr[:, c]) & np.isfinite(b.cluster_cagr[:, c])
+        row = {"cluster": cluster, "kind": kind, "cagr": mean_block(a.cluster_cagr[valid, c], b.cluster_cagr[valid, c])}
+        if kind == "emerging":
+            row["p_hit"] = share_block(a.hit[valid, c], b.hit[valid, c])
+        elif kind == "pillar":
+            row["p_keeps_pace"] = share_block(a.keeps_pace[valid, c], b.keeps_pace[valid, c])
+        rows.append(row)
+    d_cost = a.public_cost - b.public_cost
+    r, r_lo, r_hi = ratio_of_means(a.revenue_total - b.revenue_total, d_cost)
+    v, v_lo, v_hi = ratio_of_means(a.value_added_total - b.value_added_total, d_cost)
+    return {
+        "scenario": name,
+        "definitions": {
+            "cagr": "paired difference of CAGR, percentage points a year: mean with 95 % t interval (Monte-Carlo "
+            "precision of the mean effect) and the 5th-95th percentiles of the effect across replicates "
+            "(its spread over the uncertain world)",
+            "p_hit": "change in the share of replicates meeting the target, with Newcombe's paired 95 % interval",
+            "extra_cost": "extra public money over the run, 亿元",
+            "revenue_per_yi": "extra revenue of the nine policy clusters over the run per 亿 of extra public money "
+            "(ratio of mean effects, 95 % delta-method interval; null when the extra cost is not clearly positive)",
+        },
+        "clusters": rows,
+        "city": {"cagr": mean_block(a.city_cagr, b.city_cagr)},
+        "all_emerging": share_block(a.all_hit, b.all_hit),
+        "extra_cost": mean_block(a.public_cost, b.public_cost),
+        "extra_revenue": mean_block(a.revenue_total, b.revenue_total),
+        "extra_value_added": mean_block(a.value_added_total, b.value_added_total),
+        "revenue_per_yi": {"ratio": num(r), "ci_low": num(r_lo), "ci_high": num(r_hi)},
+        "value_added_per_yi": {"ratio": num(v), "ci_low": num(v_lo), "ci_high": num(v_hi)},
+    }
+
+
 # --- the comparison -------------------------------------------------------------------------
 
 
@@ -147,7 +223,7 @@ def _row(cluster: str, kind: str, name_en: str, name_zh: str, measure: str, a: n
          valid: np.ndarray) -> dict[str, Any]:  # fmt: skip
     a, b = a[valid], b[valid]
     n = int(valid.sum())
-    if measure == "cagr":
+    if measure in NUMERIC:
         diff, p_lo, p_hi = paired_mean(a, b)
         _, u_lo, u_hi = welch(a, b)
         a_value, b_value = (float(a.mean()), float(b.mean())) if n else (math.nan, math.nan)
@@ -185,6 +261,22 @@ def compare_outcomes(a: Outcomes, b: Outcomes) -> pd.DataFrame:
             rows.append(_row(*common, "p_keeps_pace", a.keeps_pace[:, c], b.keeps_pace[:, c], both))
     valid = np.isfinite(a.city_cagr) & np.isfinite(b.city_cagr)
     rows.append(_row("city", "city", CITY_NAME_EN, CITY_NAME_ZH, "cagr", a.city_cagr, b.city_cagr, valid))
+    if a.all_hit is not None and b.all_hit is not None:
+        every = np.ones(a.all_hit.shape, dtype=bool)
+        rows.append(_row("emerging", "all", "All five emerging clusters", "五个新兴产业集群全部", "p_all_hit",
+                         a.all_hit, b.all_hit, every))
+    if a.public_cost is not None and b.public_cost is not None:
+        every = np.ones(a.public_cost.shape, dtype=bool)
+        for measure, x, y in (("public_cost", a.public_cost, b.public_cost),
+                              ("revenue_total", a.revenue_total, b.revenue_total),
+                              ("value_added_total", a.value_added_total, b.value_added_total)):
+            rows.append(_row("policy", "money", "Nine policy clusters", "九个政策集群", measure, x, y, every))
+        for measure, y in (("revenue_per_yi", a.revenue_total - b.revenue_total),
+                           ("value_added_per_yi", a.value_added_total - b.value_added_total)):
+            ratio, lo, hi = ratio_of_means(y, a.public_cost - b.public_cost)
+            rows.append({**dict.fromkeys(COLUMNS), "cluster": "policy", "kind": "money", "name_en": "Nine policy clusters",
+                         "name_zh": "九个政策集群", "measure": measure, "n": len(y), "diff": ratio,
+                         "paired_low": lo, "paired_high": hi, "paired_width": hi - lo})
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     for col in ("a_only", "b_only"):
         table[col] = table[col].astype("Int64")

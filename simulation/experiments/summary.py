@@ -7,7 +7,17 @@ Per replicate, from annual above-scale revenue (CLUSTER_METRICS ``revenue``, 亿
 * the city's industrial CAGR, the same from CITY_METRICS ``industrial_revenue``;
 * an emerging cluster *hits* its target when its CAGR >= ``targets.emerging_cagr``;
 * a pillar's *gap* is its CAGR minus the city's, and it *keeps pace* when
-  gap >= -``targets.pillar_tolerance``.
+  gap >= -``targets.pillar_tolerance``;
+* *all five* emerging clusters hit in a replicate when each of them does;
+* the public cost is the fiscal ledger's total from the first simulated year to the end year
+  (亿元, net of fund proceeds returned), and revenue and value added are the nine policy
+  clusters' current-price totals over the same years.
+
+With a counterfactual (the scenario run with another scenario's levers, the same seeds), each
+replicate's difference is the policy's effect in that replicate (common random numbers): mean
+effects with paired t intervals, the 5th-95th percentiles of the effect across replicates, the
+change in P(hit) with Newcombe's paired interval, the extra public cost, and the extra revenue
+and value added per 亿 of extra public money (ratio of mean effects, delta-method interval).
 
 Across replicates: medians and 90 % intervals (5th and 95th percentiles, numpy's default
 linear interpolation) of revenue, CAGR and gap, and the share of replicates that hit or keep
@@ -22,7 +32,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -119,6 +129,10 @@ class Outcomes:
     hit: np.ndarray  # (R, C) bool: CAGR >= emerging target (any cluster; used for emerging ones)
     gap: np.ndarray  # (R, C) pp: CAGR - city CAGR
     keeps_pace: np.ndarray  # (R, C) bool: gap >= -tolerance
+    all_hit: np.ndarray | None = None  # (R,) bool: every emerging cluster hits (NaN CAGR counts as a miss)
+    public_cost: np.ndarray | None = None  # (R,) 亿元 over the run
+    revenue_total: np.ndarray | None = None  # (R,) 亿元, nine policy clusters, current prices, over the run
+    value_added_total: np.ndarray | None = None  # (R,) 亿元, the same for value added
 
 
 def outcomes(
@@ -140,7 +154,10 @@ def outcomes(
     growth = cagr(start, end, years)
     city = cagr(c_start, c_end, years)
     gap = growth - city[:, None]
+    emerging = [CLUSTERS.index(c) for c in EMERGING]
+    every_cluster = growth.shape[1] == len(CLUSTERS)  # (tests pass single-cluster arrays)
     with np.errstate(invalid="ignore"):
+        hit = growth >= emerging_cagr
         return Outcomes(
             revenue_start=start,
             revenue_end=end,
@@ -148,9 +165,10 @@ def outcomes(
             city_start=c_start,
             city_end=c_end,
             city_cagr=city,
-            hit=growth >= emerging_cagr,
+            hit=hit,
             gap=gap,
             keeps_pace=gap >= -pillar_tolerance,
+            all_hit=hit[:, emerging].all(axis=1) if every_cluster else None,
         )
 
 
@@ -166,6 +184,28 @@ class Summary:
     outcomes: Outcomes
 
 
+def annual_series(results: Sequence[ReplicateResult], scope: str, metric: str) -> np.ndarray:
+    """(replicate, year, unit) annual values of one cluster metric, or (replicate, year) of a city metric."""
+    spy = results[0].steps_per_year
+    registry = CLUSTER_METRICS if scope == "cluster" else CITY_METRICS
+    j = list(registry).index(metric)
+    if scope == "cluster":
+        series = np.stack([r.cluster[:, :, j : j + 1] for r in results], axis=1)  # (step, R, C, 1)
+        return annualise(series, [registry[metric][0]], spy)[..., 0].transpose(1, 0, 2)
+    series = np.stack([r.city[:, j : j + 1] for r in results], axis=1)  # (step, R, 1)
+    return annualise(series, [registry[metric][0]], spy)[..., 0].T
+
+
+def money_totals(results: Sequence[ReplicateResult], end_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per replicate, over the simulated years to ``end_index``: public cost, and the nine policy
+    clusters' revenue and value added (亿元, current prices)."""
+    policy = [c != "other" for c in CLUSTERS]
+    cost = annual_series(results, "city", "public_cost")[:, 1 : end_index + 1].sum(axis=1)
+    revenue = annual_series(results, "cluster", "revenue")[:, 1 : end_index + 1][..., policy].sum(axis=(1, 2))
+    va = annual_series(results, "cluster", "value_added")[:, 1 : end_index + 1][..., policy].sum(axis=(1, 2))
+    return cost, revenue, va
+
+
 def annual_revenue(results: Sequence[ReplicateResult]) -> tuple[np.ndarray, np.ndarray]:
     """(replicate, year, cluster) above-scale revenue and (replicate, year) city industrial revenue."""
     spy = results[0].steps_per_year
@@ -179,8 +219,15 @@ def annual_revenue(results: Sequence[ReplicateResult]) -> tuple[np.ndarray, np.n
     return cluster_annual, city_annual
 
 
-def summarise(results: Sequence[ReplicateResult], spec: ScenarioSpec) -> Summary:
-    """Per-cluster and city summary of the replicates (see the module docstring)."""
+def summarise(
+    results: Sequence[ReplicateResult],
+    spec: ScenarioSpec,
+    counterfactual: tuple[str, Sequence[ReplicateResult]] | None = None,
+) -> Summary:
+    """Per-cluster and city summary of the replicates (see the module docstring).
+
+    ``counterfactual`` is (name, results of the same seeds with the counterfactual's levers).
+    """
     if not results:
         raise ValueError("no replicate results to summarise")
     spec = getattr(spec, "spec", spec)  # a loaded Scenario works too
@@ -195,6 +242,8 @@ def summarise(results: Sequence[ReplicateResult], spec: ScenarioSpec) -> Summary
         cluster_rev[:, [0, end_index]], city_rev[:, [0, end_index]], years,
         targets.emerging_cagr, targets.pillar_tolerance,
     )  # fmt: skip
+    cost, revenue_total, va_total = money_totals(results, end_index)
+    out = replace(out, public_cost=cost, revenue_total=revenue_total, value_added_total=va_total)
 
     valid = np.isfinite(out.cluster_cagr)
     rev0, _, _ = interval(out.revenue_start)
@@ -256,8 +305,93 @@ def summarise(results: Sequence[ReplicateResult], spec: ScenarioSpec) -> Summary
         },
         "clusters": [_json_row(r) for r in rows[:-1]],
         "city": _json_row(rows[-1]),
+        "all_emerging": _share_block(out.all_hit, np.ones_like(out.all_hit, dtype=bool)),
+        "public_cost": _money_block(cost, revenue_total, va_total, results, end_index),
+        "uncertainty": UNCERTAINTY_COVERED,
     }
+    data["definitions"].update(
+        all_emerging="share of replicates where all five emerging clusters reach targets.emerging_cagr",
+        public_cost="public money spent from the first simulated year to end_year, 亿元, net of fund proceeds "
+        "returned (the fiscal ledger; by programme: medians)",
+        revenue_per_yi="the nine policy clusters' current-price revenue over the same years per 亿 of public "
+        "money (a ratio of totals, not an effect; the effect per 亿 is in the counterfactual block)",
+    )
+    if counterfactual is not None:
+        from simulation.experiments.compare import effects_block  # compare builds on this module
+
+        name, cf_results = counterfactual
+        cf = summarise(cf_results, spec)
+        data["counterfactual"] = effects_block(name, out, cf.outcomes)
+        table = _with_effects(table, data["counterfactual"])
     return Summary(table=table, data=data, outcomes=out)
+
+
+def _with_effects(table: pd.DataFrame, block: dict[str, Any]) -> pd.DataFrame:
+    """summary.csv columns for the effect against the counterfactual, per cluster."""
+    table = table.copy()
+    by_cluster = {row["cluster"]: row for row in block["clusters"]}
+    by_cluster["city"] = block["city"]
+    for col in EFFECT_COLUMNS:
+        table[col] = np.nan
+    for i, cluster in enumerate(table["cluster"]):
+        row = by_cluster.get(cluster)
+        if row is None:
+            continue
+        c = row["cagr"]
+        target = row.get("p_hit") or row.get("p_keeps_pace")
+        values = [c["mean"], c["ci_low"], c["ci_high"], c["p5"], c["p95"]]
+        values += [target["diff"], target["ci_low"], target["ci_high"]] if target else [None] * 3
+        for col, v in zip(EFFECT_COLUMNS, values):
+            table.loc[i, col] = np.nan if v is None else v
+    return table
+
+
+#: summary.csv columns added when a counterfactual was run.
+EFFECT_COLUMNS = (
+    "effect_cagr", "effect_cagr_low", "effect_cagr_high", "effect_cagr_p5", "effect_cagr_p95",
+    "effect_p", "effect_p_low", "effect_p_high",
+)  # fmt: skip
+
+
+#: What a P(hit) interval and the 90 % intervals cover, in words (summary.json "uncertainty").
+UNCERTAINTY_COVERED = {
+    "p_hit_ci": "Monte-Carlo precision only: the Wilson interval says how well the replicates pin down the "
+    "share; it does not widen with what is unknown about the world",
+    "across_replicates": "each replicate draws every uncertain value of the scenario (2020 levels, demand trends "
+    "and shocks including a common city-wide factor, prices after the last observed year, behaviour, land, "
+    "talent, funds and policy-response parameters) and its own random history, so P(hit) and the 90 % "
+    "intervals integrate over parameter and stochastic uncertainty within the ranges the scenario gives",
+    "not_covered": "structural uncertainty (other mechanisms than the model's), ranges that are themselves "
+    "wrong, and events no scenario names",
+}
+
+
+def _share_block(flags: np.ndarray, valid: np.ndarray) -> dict[str, Any]:
+    k, n, p, (low, high) = share(flags, valid)
+    num = lambda x: None if not np.isfinite(x) else float(x)  # noqa: E731
+    return {"count": int(k), "n": int(n), "p": num(p), "ci_low": num(low), "ci_high": num(high)}
+
+
+def _money_block(cost: np.ndarray, revenue: np.ndarray, va: np.ndarray, results: Sequence[ReplicateResult],
+                 end_index: int) -> dict[str, Any]:
+    from simulation.model.ledger import PROGRAMMES
+
+    med, lo, hi = interval(cost)
+    by = {
+        name: float(np.median(annual_series(results, "city", f"cost_{name}")[:, 1 : end_index + 1].sum(axis=1)))
+        for name in PROGRAMMES
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_med = interval(np.where(cost > 0, revenue / cost, np.nan))[0]
+        v_med = interval(np.where(cost > 0, va / cost, np.nan))[0]
+    num = lambda x: None if not np.isfinite(x) else float(x)  # noqa: E731
+    return {
+        "total": {"median": num(med), "p5": num(lo), "p95": num(hi)},
+        "per_year_median": num(med / max(end_index, 1)),
+        "by_programme": by,
+        "revenue_per_yi": num(r_med),
+        "value_added_per_yi": num(v_med),
+    }
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,12 @@ group               columns                                                     
 ``keeps_pace``      ``keeps_pace_<pillar>``: gap >= -targets.pillar_tolerance       bool
 ``city_cagr``       ``city_cagr``: CAGR of the city's industrial revenue             %/yr
 ``revenue``         ``revenue_end_<cluster>``: end-year above-scale revenue          亿元/yr
-``fiscal_cost``     ``cost_subsidy``, ``cost_talent``, ``cost_agencies``,             亿元
-                    ``cost_zones`` paid over the horizon, and their sum ``fiscal_cost``
+``all_hit``         ``hit_all``: every emerging cluster hits; the mean is P(all five) bool
+``fiscal_cost``     ``cost_<programme>`` per programme of the fiscal ledger over the   亿元
+                    horizon (simulation/model/ledger.py), and their sum ``fiscal_cost``
+``money``           ``revenue_total``, ``value_added_total``: the nine policy        亿元
+                    clusters over the horizon (current prices), and ``revenue_per_yi``,
+                    ``value_added_per_yi`` per 亿 of public money (ratios of totals)
 ``fund_investment`` ``fund_investment``: fund equity invested over the horizon       亿元
 ==================  ===============================================================  ========
 """
@@ -39,8 +43,9 @@ import numpy as np
 import pyarrow as pa
 
 from simulation.datapack import CLUSTERS, EMERGING, PILLARS
-from simulation.experiments.summary import annual_revenue, outcomes
-from simulation.model.results import CITY_METRICS, ReplicateResult
+from simulation.experiments.summary import annual_revenue, money_totals, outcomes
+from simulation.model.ledger import PROGRAMMES
+from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, ReplicateResult
 from simulation.scenario.schema import ScenarioSpec
 
 #: group -> description
@@ -51,11 +56,13 @@ OUTCOME_GROUPS: dict[str, str] = {
     "keeps_pace": "pillar gap >= -pillar_tolerance (mean over replicates = P(keeps pace))",
     "city_cagr": "CAGR of the city's industrial revenue, %/yr",
     "revenue": "end-year above-scale revenue per cluster, 100 million CNY a year",
-    "fiscal_cost": "subsidies, talent subsidies, agency budgets and zone money paid, 100 million CNY",
+    "all_hit": "all five emerging clusters meet the growth target (mean over replicates = P(all five))",
+    "fiscal_cost": "public money by programme of the fiscal ledger, and in total, 100 million CNY",
+    "money": "the nine policy clusters' revenue and value added over the run, and per 亿 of public money",
     "fund_investment": "fund equity invested, 100 million CNY",
 }
-COSTS = {"cost_subsidy": "subsidy_spending", "cost_talent": "talent_spending",
-         "cost_agencies": "agency_spending", "cost_zones": "zone_spending"}  # fmt: skip
+COSTS = {f"cost_{name}": f"cost_{name}" for name in PROGRAMMES}  # column -> city metric
+MONEY = ("revenue_total", "value_added_total", "revenue_per_yi", "value_added_per_yi")
 
 #: Columns every row has, before the parameters and the outcomes.
 KEY_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
@@ -89,8 +96,12 @@ def outcome_columns(groups: Sequence[str]) -> list[tuple[str, pa.DataType]]:
             columns.append(("city_cagr", f64))
         elif g == "revenue":
             columns += [(f"revenue_end_{c}", f64) for c in CLUSTERS]
+        elif g == "all_hit":
+            columns.append(("hit_all", boolean))
         elif g == "fiscal_cost":
             columns += [(name, f64) for name in (*COSTS, "fiscal_cost")]
+        elif g == "money":
+            columns += [(name, f64) for name in MONEY]
         elif g == "fund_investment":
             columns.append(("fund_investment", f64))
     return columns
@@ -114,13 +125,21 @@ def outcome_row(result: ReplicateResult, spec: ScenarioSpec) -> dict[str, Any]:
             row[f"gap_{cid}"] = _num(out.gap[0, c])
             row[f"keeps_pace_{cid}"] = bool(out.keeps_pace[0, c]) if ok else None
     row["city_cagr"] = _num(out.city_cagr[0])
+    emerging = [CLUSTERS.index(c) for c in EMERGING]
+    cagr_emerging = out.cluster_cagr[0, emerging]
+    row["hit_all"] = bool(out.all_hit[0]) if np.isfinite(cagr_emerging).all() else None
     steps = end * result.steps_per_year
     names = list(CITY_METRICS)
     flow = lambda metric: float(result.city[1 : steps + 1, names.index(metric)].sum())  # noqa: E731
     for column, metric in COSTS.items():
         row[column] = flow(metric)
-    row["fiscal_cost"] = sum(row[c] for c in COSTS)
-    row["fund_investment"] = flow("fund_investment")
+    row["fiscal_cost"] = flow("public_cost")
+    cost, revenue, va = money_totals([result], end)
+    row["revenue_total"], row["value_added_total"] = float(revenue[0]), float(va[0])
+    row["revenue_per_yi"] = float(revenue[0] / cost[0]) if cost[0] > 0 else None
+    row["value_added_per_yi"] = float(va[0] / cost[0]) if cost[0] > 0 else None
+    fund = list(CLUSTER_METRICS).index("fund_investment")
+    row["fund_investment"] = float(result.cluster[1 : steps + 1, :, fund].sum())
     return row
 
 

@@ -11,25 +11,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 
 def aggregate(m: ClusterModel) -> SimpleNamespace:
-    """(cluster, town) arrays of revenue, above-scale revenue, firms, above-scale firms, capacity."""
+    """(cluster, town) arrays of real revenue, above-scale revenue, firms, above-scale firms, capacity, floor."""
     f, n = m.firms, m.firms.n
     C, T = m.n_clusters, m.towns.n
     cell = f.cluster[:n] * T + f.town[:n]
     alive = f.alive[:n]
     revenue = f.revenue[:n]
-    above = alive & (revenue >= ABOVE_SCALE_THRESHOLD)
+    above = alive & f.above_scale[:n]
 
     def sums(weights: np.ndarray) -> np.ndarray:
         return np.bincount(cell, weights=weights, minlength=C * T).reshape(C, T)
 
     capacity = sums(f.capacity[:n])
+    floor = capacity * m.floor_per_capacity[:, None]
     return SimpleNamespace(
         revenue=sums(revenue),
         revenue_above=sums(np.where(above, revenue, 0.0)),
@@ -37,5 +37,6 @@ def aggregate(m: ClusterModel) -> SimpleNamespace:
         firms_above=sums(above.astype(np.float64)),
         capacity=capacity,
         employment=capacity * m.employees_per_capacity[:, None],
-        occupied_floor=(capacity * m.floor_per_capacity[:, None]).sum(axis=0),
+        occupied_floor=floor.sum(axis=0),
+        occupied_floor_by_cluster=floor.sum(axis=1),
     )

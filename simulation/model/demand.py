@@ -1,9 +1,14 @@
-"""Market demand for each cluster: trend growth, persistent shocks, named events, IO links.
+"""Market demand for each cluster: trend growth, a common city-wide factor, persistent shocks,
+named events and input-output links.
 
-A cluster's demand growth (in % a year) is its market's trend growth plus an AR(1) surprise,
-plus any named shock event a scenario sets (for example a year-long electronics slump), plus a
-share of its buyer clusters' surprises passed up the value chain (semiconductors, materials and
-software supply electronics and new energy; ``simulation/data/io_links.csv``).
+A cluster's demand growth (real, in % a year) is its market's trend growth plus its exposure to a
+common factor (the domestic cycle and export demand that move every cluster together) plus an
+AR(1) surprise of its own, plus any named shock event a scenario sets (for example a year-long
+electronics slump), plus a share of its buyer clusters' surprises passed up the value chain
+(semiconductors, materials and software supply electronics and new energy;
+``simulation/data/io_links.csv``). Exposures to the common factor are per cluster
+(``simulation/data/cluster_traits.csv``, ``macro_loading``). Without the common factor the
+clusters' shocks would be independent and the city's growth would be narrowed by diversification.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from simulation.datapack import CLUSTER_INDEX, CLUSTERS, io_links
+from simulation.datapack import CLUSTER_INDEX, CLUSTERS, cluster_traits, io_links
 
 
 class MarketDemand:
@@ -22,7 +27,12 @@ class MarketDemand:
         self.persistence = demand.persistence
         # innovation sd such that the stationary sd of the surprise equals `volatility`
         self.innovation_sd = demand.volatility / 100.0 * np.sqrt(1.0 - demand.persistence**2)
-        self.surprise = rng.standard_normal(len(CLUSTERS)) * demand.volatility / 100.0
+        self.macro_persistence = demand.macro_persistence
+        self.macro_sd = demand.macro_volatility / 100.0 * np.sqrt(1.0 - demand.macro_persistence**2)
+        self.loading = np.array(cluster_traits().macro_loading)
+        start = rng.standard_normal(len(CLUSTERS) + 1)
+        self.surprise = start[:-1] * demand.volatility / 100.0
+        self.macro = start[-1] * demand.macro_volatility / 100.0
         links = np.zeros((len(CLUSTERS), len(CLUSTERS)))
         for supplier, buyer, weight in io_links():
             links[CLUSTER_INDEX[supplier], CLUSTER_INDEX[buyer]] = weight
@@ -43,9 +53,9 @@ class MarketDemand:
 
     def step(self, time: float, rng: np.random.Generator) -> np.ndarray:
         """Advance one step; return each cluster's demand growth, a year-rate fraction."""
-        self.surprise = self.persistence * self.surprise + self.innovation_sd * rng.standard_normal(
-            len(CLUSTERS)
-        )
-        own = self.surprise + self.event_effect(time)
+        draws = rng.standard_normal(len(CLUSTERS) + 1)
+        self.surprise = self.persistence * self.surprise + self.innovation_sd * draws[:-1]
+        self.macro = self.macro_persistence * self.macro + self.macro_sd * draws[-1]
+        own = self.surprise + self.loading * self.macro + self.event_effect(time)
         self.growth = self.trend + own + self.links @ own
         return self.growth

@@ -1,14 +1,15 @@
-"""New firms: spin-offs from local incumbents and investment attracted by the agencies.
+"""New firms: spin-offs from local incumbents, and won investment projects, admitted if housed and staffed.
 
 Spin-offs arise in proportion to the firms of a cluster in a town (they stay in the parent's
 industry and region, Klepper), more so in a core zone (zone effects work mostly through entry,
-Alder, Shao & Zilibotti 2016). Entrants are small, below the cluster's productivity with more
-dispersion (Foster, Haltiwanger & Syverson 2008), and grow towards a target size if they can
-finance, house and staff it. Attracted investors (客商库) are larger, more productive, and go to
-the cluster's core zones first. Every entrant needs floor space in its town at once: without
-vacant floor it does not come (investors try the town with the most floor they may use).
-Investment projects also come without agency effort, in proportion to a cluster's size
-(``external_requests``), and core zones pull them.
+Alder, Shao & Zilibotti 2016). They are small and start below their long-run productivity: they
+learn, closing the gap as their transient productivity reverts (entrants are less productive and
+more dispersed at first, Foster, Haltiwanger & Syverson 2008). Won investment projects come from
+the region's pipeline (:mod:`simulation.model.investors`).
+
+Every entrant needs floor space and skilled talent in its town at once, like an expanding firm:
+without usable vacant floor, or without the free talent to staff its first capacity, it does not
+come. A won project whose town has no usable floor for it looks at the town with the most.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD
 from simulation.model import floor_market
-from simulation.model.firm_rules import absorptive_capacity
+from simulation.model.firm_rules import absorptive_capacity, is_above_scale
 from simulation.model.firm_table import ORIGIN_ATTRACTED, ORIGIN_EXTERNAL, ORIGIN_SPINOFF
 
 if TYPE_CHECKING:
@@ -27,10 +27,8 @@ if TYPE_CHECKING:
 
 SPINOFF_SIZE = (2.0, 8.0)  # M CNY a year at entry, log-uniform (ASSUMPTION)
 SPINOFF_TARGET_LOG = (1.3, 0.8)  # log of target / entry size: mean, sd (ASSUMPTION)
-ATTRACTED_START_SHARE = 0.25  # an attracted firm starts at this share of its target
-ATTRACTED_PREMIUM = 0.1  # their log-TFP above the cluster frontier
-ATTRACTED_TO_ZONE = 0.8  # probability an attracted firm picks one of its cluster's core zones
-ENTRANT_DISPERSION = 1.3  # entrants' productivity dispersion relative to incumbents
+ENTRANT_DISPERSION = 1.3  # entrants' productivity dispersion relative to incumbents (Foster et al. 2008)
+START_UTILISATION = 0.9  # entrants install capacity for this utilisation
 
 
 def spinoff_counts(m: ClusterModel) -> np.ndarray:
@@ -51,90 +49,76 @@ def spinoffs(m: ClusterModel) -> dict:
     revenue = np.exp(rng.uniform(lo, hi, k))
     target = revenue * np.exp(SPINOFF_TARGET_LOG[0] + SPINOFF_TARGET_LOG[1] * rng.standard_normal(k))
     b = m.p.behaviour
-    permanent = -b.entrant_productivity_gap + ENTRANT_DISPERSION * b.productivity_dispersion * rng.standard_normal(k)
+    # the long-run (permanent) level is drawn like an incumbent's; the start is below it and
+    # more dispersed (the transient part), and the gap closes as the firm learns
+    permanent = b.productivity_dispersion * rng.standard_normal(k)
+    start_gap = -b.entrant_productivity_gap + (ENTRANT_DISPERSION - 1.0) * b.productivity_dispersion * rng.standard_normal(k)
     return dict(cluster=cluster, town=town, revenue=revenue, target=target, permanent=permanent,
-                origin=np.full(k, ORIGIN_SPINOFF))
-
-
-def external_requests(m: ClusterModel) -> list[tuple[int, int]]:
-    """Investment projects that come without agency effort, in proportion to the cluster's size.
-
-    Core zones pull more of them (zone effects work through capital and entry, Alder, Shao &
-    Zilibotti 2016): a cluster with zones gets its best zone's entry multiplier.
-    """
-    f, n = m.firms, m.firms.n
-    above = np.bincount(f.cluster[:n], weights=f.above_scale[:n], minlength=m.n_clusters)
-    pull = np.where(m.towns.zone.any(axis=0), m.towns.zone_multiplier.max(axis=0), 1.0)
-    expected = m.p.policy.investment_inflow / 100.0 * m.dt * above * pull
-    counts = m.stream("external-count").poisson(expected)
-    return [(c, int(k)) for c, k in enumerate(counts) if k]
-
-
-def attracted(m: ClusterModel, requests: list[tuple[int, int]], origin: int = ORIGIN_ATTRACTED) -> dict:
-    """Entrants for (cluster, count) investment requests of this step, agencies' or external."""
-    if not requests:
-        return dict(cluster=np.zeros(0, int), town=np.zeros(0, int), revenue=np.zeros(0), target=np.zeros(0),
-                    permanent=np.zeros(0), origin=np.zeros(0, np.int8))
-    cluster = np.concatenate([np.full(k, c) for c, k in requests])
-    k = cluster.size
-    rng = m.stream(f"investor-traits-{origin}")
-    zone_weight = m.towns.zone_multiplier * m.towns.zone  # (town, cluster), 0 outside zones
-    to_zone = zone_weight.any(axis=0)[cluster] & (rng.random(k) < ATTRACTED_TO_ZONE)
-    weights = np.where(to_zone[:, None], zone_weight[:, cluster].T, m.location_weights[:, cluster].T)
-    cdf = np.cumsum(weights, axis=1)
-    town = (rng.random(k)[:, None] * cdf[:, -1:] > cdf).sum(axis=1)
-    pol = m.p.policy
-    target = pol.attracted_firm_size * np.exp(0.5 * rng.standard_normal(k) - 0.125)
-    permanent = ATTRACTED_PREMIUM + m.p.behaviour.productivity_dispersion * rng.standard_normal(k)
-    return dict(cluster=cluster, town=town, revenue=ATTRACTED_START_SHARE * target, target=target,
-                permanent=permanent, origin=np.full(k, origin))
+                transient=start_gap, origin=np.full(k, ORIGIN_SPINOFF))
 
 
 def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
-    """Give entrants floor space; those who find none do not enter. Returns the admitted mask."""
+    """House and staff entrants; those who find no floor or talent do not enter.
+
+    Returns the firm-table rows of the admitted entrants (in the order of ``entrants``).
+    """
     k = entrants["cluster"].size
     if k == 0:
-        return np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=np.intp)
     t = m.towns
     cluster, town = entrants["cluster"], entrants["town"].copy()
-    logprod = entrants["permanent"] + m.common_productivity
-    capacity = entrants["revenue"] / np.exp(logprod) / 0.9
+    transient = entrants.get("transient", np.zeros(k))
+    logprod = entrants["permanent"] + transient + m.common_productivity
+    capacity = entrants["revenue"] / m.efficiency(logprod) / START_UTILISATION
     floor = m.floor_per_capacity[cluster] * capacity
-    attracted_ = np.isin(entrants["origin"], (ORIGIN_ATTRACTED, ORIGIN_EXTERNAL))
-    # an attracted investor whose town has no usable floor goes to the town with the most
+    talent = m.talent_per_capacity[cluster] * capacity
+    mobile = np.isin(entrants["origin"], (ORIGIN_ATTRACTED, ORIGIN_EXTERNAL))
+    # a mobile project whose town has no usable floor for it looks at the town with the most
     room = (floor_market.usable(t, town, cluster, m.needs_modern) * t.vacant[town]).max(axis=1)
-    short = attracted_ & (room < floor)
-    for i in np.flatnonzero(short):
-        room = (floor_market.usable(t, np.arange(t.n), np.full(t.n, cluster[i]), m.needs_modern) * t.vacant).max(axis=1)
-        town[i] = int(np.argmax(room))
+    for i in np.flatnonzero(mobile & (room < floor)):
+        room_i = (floor_market.usable(t, np.arange(t.n), np.full(t.n, cluster[i]), m.needs_modern) * t.vacant).max(axis=1)
+        town[i] = int(np.argmax(room_i))
     order_key = m.stream(f"entry-order-{int(entrants['origin'][0])}").random(k)
-    admitted = floor_market.house(t, town, floor_market.usable(t, town, cluster, m.needs_modern), floor, order_key)
-    talent = np.bincount(town[admitted], weights=m.talent_per_capacity[cluster[admitted]] * capacity[admitted],
-                         minlength=t.n)
-    t.talent_free = np.maximum(t.talent_free - talent, 0.0)
-    if admitted.any():
-        sel = admitted
-        b = m.p.behaviour
-        rev = entrants["revenue"][sel]
-        cap_rev = np.exp(logprod[sel]) * capacity[sel]
-        rows = m.firms.append(
-            int(sel.sum()),
-            cluster=cluster[sel],
-            town=town[sel],
-            revenue=rev,
-            capacity=capacity[sel],
-            target=entrants["target"][sel],
-            prod_permanent=entrants["permanent"][sel],
-            prod_transient=0.0,
-            absorptive=absorptive_capacity(entrants["permanent"][sel]),
-            knowledge=1.0,
-            logprod=logprod[sel],
-            rd=m.rd_intensity[cluster[sel]] * rev,
-            cash=b.capital_per_revenue * cap_rev * 0.5,
-            capital=b.capital_per_revenue * cap_rev,
-            above_scale=rev >= ABOVE_SCALE_THRESHOLD,
-            origin=entrants["origin"][sel],
-            birth_step=m.steps,
-        )
-        m.on_entry(rows)
-    return admitted
+    pool = floor_market.house(t, town, floor_market.usable(t, town, cluster, m.needs_modern), floor, order_key)
+    # staffing, in the same order within each town: first come, first staffed
+    housed = np.flatnonzero(pool >= 0)
+    housed = housed[np.lexsort((order_key[housed], town[housed]))]
+    need = np.cumsum(talent[housed])
+    first = np.searchsorted(town[housed], np.arange(t.n))
+    before = np.concatenate([[0.0], need])[first][town[housed]]
+    staffed = housed[need - before <= t.talent_free[town[housed]] + 1e-9]
+    admitted = np.zeros(k, dtype=bool)
+    admitted[staffed] = True
+    unstaffed = (pool >= 0) & ~admitted
+    m.talent_unfilled += float(talent[unstaffed].sum())
+    floor_market.unhouse(t, town[unstaffed], pool[unstaffed], floor[unstaffed])
+    t.talent_free -= np.bincount(town[admitted], weights=talent[admitted], minlength=t.n)
+    if not admitted.any():
+        return np.zeros(0, dtype=np.intp)
+    sel = admitted
+    b = m.p.behaviour
+    rev = entrants["revenue"][sel]
+    cap_rev = m.efficiency(logprod[sel]) * capacity[sel]
+    rows = m.firms.append(
+        int(sel.sum()),
+        cluster=cluster[sel],
+        town=town[sel],
+        revenue=rev,
+        capacity=capacity[sel],
+        target=entrants["target"][sel],
+        prod_permanent=entrants["permanent"][sel],
+        prod_transient=transient[sel],
+        absorptive=absorptive_capacity(entrants["permanent"][sel]),
+        knowledge=1.0,
+        logprod=logprod[sel],
+        rd=m.rd_intensity[cluster[sel]] * rev,
+        rd_base=m.rd_intensity[cluster[sel]] * rev,
+        # founders bring half the first investment in cash; the other half is the installed capital
+        cash=b.capital_per_revenue * cap_rev * 0.5,
+        capital=b.capital_per_revenue * cap_rev,
+        above_scale=is_above_scale(m, rev, cluster[sel]),
+        origin=entrants["origin"][sel],
+        birth_step=m.steps,
+    )
+    m.on_entry(rows)
+    return np.arange(rows.start, rows.stop)

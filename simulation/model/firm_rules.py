@@ -4,8 +4,11 @@ Each function applies one rule to all firms of a model at once. Firms revise the
 year, each in its own quarter (``row % steps_per_year``): that is when they take an idiosyncratic
 growth shock and a productivity innovation (both Laplace-shaped: growth rates are tent-shaped,
 Stanley et al. 1996; Bottazzi & Secchi 2006), set R&D and apply for subsidies. Every quarter they
-produce, expand towards demand where floor space, talent and finance allow, account profits and
-may exit.
+produce, expand towards demand where floor space, talent and finance allow, pay for what they use
+(R&D, rent, interest on credit) and may exit.
+
+Money inside the model is in constant 2020 yuan (M CNY); :mod:`simulation.model.prices` converts
+at the statistics' border (the above-scale threshold is in current yuan).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD, EMERGING, PILLARS, CLUSTER_INDEX
+from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTER_INDEX, EMERGING, PILLARS
 from simulation.model import floor_market
+from simulation.model.agency import SME_REVENUE
 from simulation.model.allocation import pro_rata
 
 if TYPE_CHECKING:
@@ -23,18 +27,20 @@ if TYPE_CHECKING:
 
 KNOWLEDGE_DEPRECIATION = 0.15  # a year, of the R&D knowledge stock (Hall, Mairesse & Mohnen 2010)
 CATCH_UP_RATE = 1.0  # a year: young firms close this share (in logs) of the gap to their target size
+CATCH_UP_YEARS = 5.0  # a firm's target size expires at this age
 IDLE_COST = 0.10  # margin lost per unit of idle capacity
 SHRINK_UTILISATION = 0.7  # below this utilisation a firm sheds capacity ...
-SHRINK_SPEED = 0.10  # ... closing this share of the excess a quarter
+SHRINK_SPEED = 0.35  # ... closing this share of the excess a year
 MATURE_YEARS = 3.0  # younger firms, and below-scale firms, are finance-constrained
 CONSTRAINED_ACCESS = 0.3  # their credit access relative to mature above-scale firms
-SME_REVENUE = 400.0  # M CNY: firms below this benefit from matchmaking
 MIN_REVENUE = 0.5  # M CNY a year: below this a firm closes
 YOUNG_YEARS = 2.0  # age below which the extra exit hazard applies
 DEMAND_ELASTICITY = 3.0  # sigma, elasticity of substitution between firms' varieties (Hsieh & Klenow 2009)
-REVENUE_TFP_ELASTICITY = (DEMAND_ELASTICITY - 1.0) / DEMAND_ELASTICITY  # short-run revenue response to TFP
+REVENUE_TFP_ELASTICITY = (DEMAND_ELASTICITY - 1.0) / DEMAND_ELASTICITY  # revenue response to TFP
+DENSITY_FLOOR = 500.0  # persons: agglomeration compares cell employment + this with 2020's + this
 EMERGING_IDX = np.array([CLUSTER_INDEX[c] for c in EMERGING])
 PILLAR_IDX = np.array([CLUSTER_INDEX[c] for c in PILLARS])
+MAX_SHOCK_SCALE = 0.9  # the Laplace scale of a growth shock is clipped here (its mean needs scale < 1)
 
 
 def review_rows(m: ClusterModel) -> slice:
@@ -52,23 +58,66 @@ def absorptive_capacity(permanent: np.ndarray) -> np.ndarray:
     return 2.0 / (1.0 + np.exp(-permanent / 0.5))
 
 
+def efficiency(logprod: np.ndarray) -> np.ndarray:
+    """Revenue a unit of capacity yields at full use: TFP raises output one for one and lowers its
+    price, so revenue rises by (sigma - 1) / sigma of a log-TFP change, on the capacity side as on
+    the demand side (Hsieh & Klenow 2009)."""
+    return np.exp(REVENUE_TFP_ELASTICITY * logprod)
+
+
+def is_above_scale(m: ClusterModel, revenue: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+    """Above scale in the statistics: current-yuan annual revenue of at least 20 M CNY."""
+    return revenue * m.price_level[cluster] >= ABOVE_SCALE_THRESHOLD
+
+
 def unit_laplace(stream: np.random.Generator, k: int) -> np.ndarray:
     """Laplace draws with standard deviation 1 (inverse CDF of one uniform each)."""
     u = stream.random(k) - 0.5
     return -np.sign(u) * np.log1p(-2.0 * np.abs(u)) / np.sqrt(2.0)
 
 
+def activity(stream: np.random.Generator, k: int) -> np.ndarray:
+    """How eventful each reviewing firm's year is: Exponential(1), mean 1.
+
+    A firm's year is a random number of events (contracts won and lost, products, process
+    changes; Bottazzi & Secchi 2006); the variance of its productivity and demand innovations
+    scales with it. A normal draw times the square root of an Exponential(1) is a Laplace draw,
+    so both innovations are Laplace, and so is their sum, whatever the split between them:
+    growth rates stay tent-shaped at every size (Stanley et al. 1996).
+    """
+    return stream.exponential(1.0, k)
+
+
+def tent(stream: np.random.Generator, activity_: np.ndarray) -> np.ndarray:
+    """Unit-variance Laplace innovations of firms with the given activity (normal × sqrt(activity))."""
+    return np.sqrt(activity_) * stream.standard_normal(activity_.size)
+
+
+def laplace_mean_correction(scale: np.ndarray) -> np.ndarray:
+    """log E[exp(X)] of a Laplace X with location 0 and scale b < 1: -log(1 - b^2).
+
+    Subtracting it makes a log-Laplace growth shock mean-one in levels, so shocks spread firms'
+    growth without raising it on average.
+    """
+    return -np.log1p(-scale * scale)
+
+
 def update_productivity(m: ClusterModel) -> None:
-    """Log-TFP = permanent + AR(1) + R&D knowledge + agglomeration - congestion + common drift."""
+    """Log-TFP = permanent + AR(1) transient + R&D knowledge + agglomeration - congestion + common drift.
+
+    The transient part reverts at ``productivity_persistence`` a year (prior 0.6-0.9, evidence.md)
+    with Laplace innovations of sd ``productivity_volatility``; entrants start with a negative
+    transient part and learn as it reverts.
+    """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     rr = review_rows(m)
     k = len(range(*rr.indices(n)))
+    m.activity = activity(m.stream("activity"), k)  # this step's reviewing firms; also scales their growth shock
     f.prod_transient[rr] = b.productivity_persistence * f.prod_transient[rr] + (
-        b.productivity_volatility * size_factor(f.revenue[rr], b) * unit_laplace(m.stream("productivity"), k)
+        b.productivity_volatility * size_factor(f.revenue[rr], b) * tent(m.stream("productivity"), m.activity)
     )
     cluster, town = f.cluster[:n], f.town[:n]
-    base_rd = m.rd_intensity[cluster] * f.revenue[:n]
-    ratio = np.where(base_rd > 0, f.rd[:n] / np.maximum(base_rd, 1e-12), 1.0)
+    ratio = np.where(f.rd_base[:n] > 0, f.rd[:n] / np.maximum(f.rd_base[:n], 1e-12), 1.0)
     f.knowledge[:n] += KNOWLEDGE_DEPRECIATION * m.dt * (ratio - f.knowledge[:n])
     absorptive = f.absorptive[:n]
     density = m.local_density_ratio()  # (cluster, town) employment relative to 2020
@@ -86,30 +135,49 @@ def update_productivity(m: ClusterModel) -> None:
 
 
 def desired_revenue(m: ClusterModel) -> np.ndarray:
-    """Revenue each firm's customers would buy this step (M CNY a year)."""
+    """Real revenue each firm's customers would buy this step (M CNY a year, 2020 prices).
+
+    Market growth, plus selection (firms more productive than their cluster's current mean gain
+    share, those below lose it: a reallocation, not new demand), plus the agency's matchmaking for
+    small members, plus catch-up to a young firm's target size, plus the revenue effect of this
+    step's own productivity change, less the price effect of rents above 2020's (a cost share
+    passed into prices loses (sigma - 1) times as much revenue), plus a mean-one Laplace shock at
+    the annual review.
+    """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     cluster = f.cluster[:n]
     revenue = f.revenue[:n]
-    growth = m.demand_growth[cluster] + b.selection_strength * m.relative_productivity
+    growth = m.demand_growth[cluster] + b.selection_strength * m.competitiveness
     growth += np.where(revenue < SME_REVENUE, m.matchmaking[cluster], 0.0)
     target = f.target[:n]
     catch_up = np.where(target > revenue, CATCH_UP_RATE * np.log(np.maximum(target, 1e-9) / np.maximum(revenue, 1e-9)), 0.0)
-    # a change in relative TFP changes what the firm sells with the same inputs: with inputs fixed,
-    # output rises one for one and its price falls, so revenue rises by (sigma - 1) / sigma of it
-    log_change = (growth + catch_up) * m.dt + REVENUE_TFP_ELASTICITY * m.productivity_change
+    rent_change = m.rent_change[f.town[:n]]  # change in log rent index this step
+    log_change = (
+        (growth + catch_up) * m.dt
+        + REVENUE_TFP_ELASTICITY * m.productivity_change
+        - (DEMAND_ELASTICITY - 1.0) * m.p.land.rent_cost_share * rent_change
+    )
     rr = review_rows(m)
-    scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, 0.9)
-    # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2)
-    log_change[rr] += np.sqrt(2.0) * scale * unit_laplace(m.stream("growth"), scale.size)
+    scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, MAX_SHOCK_SCALE)
+    # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2), mean one in levels
+    log_change[rr] += np.sqrt(2.0) * scale * tent(m.stream("growth"), m.activity) - laplace_mean_correction(scale)
     return revenue * np.exp(log_change)
+
+
+def credit_limit(m: ClusterModel, rows: np.ndarray | slice) -> np.ndarray:
+    """M CNY of credit a firm may draw: ``finance_leverage`` times its capital, less for constrained firms."""
+    f, b = m.firms, m.p.behaviour
+    constrained = m.finance_constrained(rows)
+    access = np.where(constrained, CONSTRAINED_ACCESS + m.credit_boost[f.cluster[rows]], 1.0)
+    return b.finance_leverage * access * f.capital[rows]
 
 
 def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
     """Expand capacity towards demand within floor, talent and finance; shed idle capacity."""
     f, b, t, n = m.firms, m.p.behaviour, m.towns, m.firms.n
     cluster, town = f.cluster[:n], f.town[:n]
-    efficiency = np.exp(f.logprod[:n])
-    need = wanted / efficiency - f.capacity[:n]
+    eff = efficiency(f.logprod[:n])
+    need = wanted / eff - f.capacity[:n]
     grow = np.flatnonzero((need > 0) & f.alive[:n])
     if grow.size:
         c, tw, dx = cluster[grow], town[grow], need[grow]
@@ -118,28 +186,30 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
         floor_frac = floor_got.sum(axis=1) / floor_req
         talent_req = m.talent_per_capacity[c] * dx
         talent_frac = pro_rata(talent_req, tw, t.talent_free) / np.maximum(talent_req, 1e-12)
-        invest_req = b.capital_per_revenue * dx * efficiency[grow]
-        mature = (f.age[grow] >= MATURE_YEARS * m.steps_per_year) & f.above_scale[grow]
-        access = np.where(mature, 1.0, CONSTRAINED_ACCESS + m.credit_boost[c])
-        available = f.cash[grow] + b.finance_leverage * access * f.capital[grow]
+        invest_req = b.capital_per_revenue * dx * eff[grow]
+        available = np.maximum(f.cash[grow] + credit_limit(m, grow), 0.0)
         finance_frac = np.clip(available / np.maximum(invest_req, 1e-12), 0.0, 1.0)
         frac = np.minimum(np.minimum(floor_frac, talent_frac), finance_frac)
         added = frac * dx
+        # skilled workers wanted and not found: what raises the scarcity premium
+        m.talent_unfilled += float((talent_req * np.maximum(np.minimum(floor_frac, finance_frac) - talent_frac, 0.0)).sum())
         floor_market.take(t, tw, floor_got * (frac / np.maximum(floor_frac, 1e-300))[:, None])
         t.talent_free -= np.bincount(tw, weights=m.talent_per_capacity[c] * added, minlength=t.n)
-        spend = b.capital_per_revenue * added * efficiency[grow]
+        spend = b.capital_per_revenue * added * eff[grow]
         f.cash[grow] -= spend
         f.capital[grow] += spend
         f.capacity[grow] += added
     capacity = f.capacity[:n]
-    utilisation = wanted / np.maximum(efficiency * capacity, 1e-12)
+    utilisation = wanted / np.maximum(eff * capacity, 1e-12)
     shrink = np.flatnonzero((utilisation < SHRINK_UTILISATION) & f.alive[:n])
     if shrink.size:
-        excess = capacity[shrink] - wanted[shrink] / efficiency[shrink] / 0.85
-        shed = SHRINK_SPEED * np.maximum(excess, 0.0)
+        excess = capacity[shrink] - wanted[shrink] / eff[shrink] / 0.85
+        shed = SHRINK_SPEED * m.dt * np.maximum(excess, 0.0)
         release_inputs(m, shrink, shed)
+        # the shed capacity's capital is written off (sold for scrap)
+        f.capital[shrink] *= 1.0 - shed / np.maximum(capacity[shrink], 1e-12)
         f.capacity[shrink] -= shed
-    f.revenue[:n] = np.where(f.alive[:n], np.minimum(wanted, efficiency * f.capacity[:n]), 0.0)
+    f.revenue[:n] = np.where(f.alive[:n], np.minimum(wanted, eff * f.capacity[:n]), 0.0)
 
 
 def release_inputs(m: ClusterModel, rows: np.ndarray, capacity: np.ndarray) -> None:
@@ -150,35 +220,55 @@ def release_inputs(m: ClusterModel, rows: np.ndarray, capacity: np.ndarray) -> N
 
 
 def account_and_exit(m: ClusterModel) -> np.ndarray:
-    """Book profits; exit after persistent losses, tiny revenue, or early failure. Returns exiting rows."""
+    """Book profits; exit after persistent losses, tiny revenue, insolvency or early failure.
+
+    Profit is the operating margin before R&D (``base_margin`` is the margin of an average firm
+    after its usual R&D), less the R&D the firm actually does, rent above 2020's, the skilled-wage
+    premium on its skilled wage bill, the cost of idle capacity and interest on drawn credit. A firm whose debt exceeds its credit limit while it
+    makes losses cannot roll its credit over and closes. Returns the exiting rows.
+    """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     alive = f.alive[:n]
     revenue = f.revenue[:n]
-    efficiency = np.exp(f.logprod[:n])
-    utilisation = revenue / np.maximum(efficiency * f.capacity[:n], 1e-12)
+    cluster = f.cluster[:n]
+    utilisation = revenue / np.maximum(efficiency(f.logprod[:n]) * f.capacity[:n], 1e-12)
     margin = (
         b.base_margin
+        + m.rd_intensity[cluster]
         + b.margin_slope * m.competitiveness
         - m.p.land.rent_cost_share * (m.towns.rent_index[f.town[:n]] - 1.0)
+        - m.skilled_wage_share[cluster] * m.talent_premium
         - IDLE_COST * (1.0 - np.minimum(utilisation, 1.0))
     )
-    profit = margin * revenue
-    f.cash[:n] += profit * m.dt
+    debt = np.maximum(-f.cash[:n], 0.0)
+    profit = margin * revenue - f.rd[:n] - b.interest_rate * debt
+    f.cash[:n] += np.where(alive, profit, 0.0) * m.dt
     f.loss_streak[:n] = np.where(alive & (profit < 0), f.loss_streak[:n] + 1, np.where(alive, 0, f.loss_streak[:n]))
     f.age[:n] += alive
-    exits = alive & ((f.loss_streak[:n] >= m.exit_loss_steps) | (revenue < MIN_REVENUE))
+    insolvent = (np.maximum(-f.cash[:n], 0.0) > credit_limit(m, slice(0, n))) & (profit < 0)
+    # persistent losses close a firm once they have used up its cash buffer
+    persistent = (f.loss_streak[:n] >= m.exit_loss_steps) & (f.cash[:n] < 0)
+    exits = alive & (persistent | (revenue < MIN_REVENUE) | insolvent)
     rr = review_rows(m)
     young = alive[rr] & (f.age[rr] < YOUNG_YEARS * m.steps_per_year)
     fail = young & (m.stream("early-failure").random(young.size) < b.exit_hazard_young)
     exits[rr] |= fail
+    # a target size is a young firm's plan: reached, or expired with age, it is dropped
+    done = (f.revenue[:n] >= f.target[:n]) | (f.age[:n] >= CATCH_UP_YEARS * m.steps_per_year)
+    f.target[:n] = np.where(done, 0.0, f.target[:n])
+    m.insolvencies = int((alive & insolvent).sum())
     return np.flatnonzero(exits)
 
 
-def rd_and_subsidies(m: ClusterModel) -> np.ndarray:
-    """Set R&D of this step's reviewing firms; grant R&D subsidies to screened applicants.
+def rd_and_subsidies(m: ClusterModel) -> None:
+    """Set R&D of this step's reviewing firms; grant R&D subsidies; add agencies' innovation services.
 
-    Returns the grants by cluster (M CNY). A grant raises reported R&D by ``rd_response`` per
-    yuan; ``relabel_share`` of that increase is relabelling, not real R&D (Chen et al. 2021).
+    A firm's own R&D is ``rd_intensity`` of its revenue. A grant raises its reported R&D by
+    ``rd_response`` per yuan (from −0.5, crowding out, to +1); ``relabel_share`` of that increase is
+    relabelling, not real R&D (Chen et al. 2021). Grants are paid for R&D: the firm pays its real
+    R&D from its cash, so a grant is a windfall only to the extent it does not raise real R&D.
+    An agency's innovation services raise its small members' own R&D by ``services_rd_response``
+    per yuan of services (paid by the members).
     """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     rows = np.arange(*review_rows(m).indices(n))
@@ -186,10 +276,11 @@ def rd_and_subsidies(m: ClusterModel) -> np.ndarray:
     cluster = f.cluster[rows]
     base = m.rd_intensity[cluster] * f.revenue[rows]
     f.rd[rows] = base
-    grants = np.zeros(len(m.rd_intensity))
+    f.rd_base[rows] = base
+    _agency_services(m, rows, base)
     lever = m.levers.subsidy
     if not lever.enabled or rows.size == 0:
-        return grants
+        return
     budget = lever.rd_budget * 100.0 * m.dt
     truth = m.relative_productivity[rows]
     truth = (truth - truth.mean()) / max(truth.std(), 1e-9)
@@ -202,8 +293,25 @@ def rd_and_subsidies(m: ClusterModel) -> np.ndarray:
         grant = lever.max_share_of_rd * base[order]
         take = np.cumsum(grant) <= budget * share
         chosen, amount = rows[order[take]], grant[take]
-        f.cash[chosen] += amount
+        m.ledger.pay_firms("rd_grants", m.firms, chosen, amount)
         real_extra = (1.0 - b.relabel_share) * b.rd_response * amount
         f.rd[chosen] = np.maximum(f.rd[chosen] + real_extra, 0.1 * base[order[take]])
-        np.add.at(grants, f.cluster[chosen], amount)
-    return grants
+
+
+def _agency_services(m: ClusterModel, rows: np.ndarray, base: np.ndarray) -> None:
+    """Small reviewing members of a cluster with innovation services raise their own R&D."""
+    f, n = m.firms, m.firms.n
+    response = m.p.policy.services_rd_response
+    small = f.alive[:n] & (f.revenue[:n] < SME_REVENUE)
+    for agency in m.agencies:
+        if agency.services_spend <= 0:
+            continue
+        c = agency.cluster
+        mine = (f.cluster[rows] == c) & (f.revenue[rows] < SME_REVENUE)
+        if not mine.any():
+            continue
+        # a year's services are shared among all small members by their R&D; this step's
+        # reviewers set their R&D for the coming year
+        members_rd = m.rd_intensity[c] * f.revenue[:n][small & (f.cluster[:n] == c)].sum()
+        extra = response * agency.services_spend * base[mine] / max(members_rd, 1e-12)
+        f.rd[rows[mine]] += extra

@@ -23,7 +23,8 @@ COLUMNS: dict[str, type] = {
     "absorptive": np.float64,  # absorptive capacity (0..2, mean about 1), fixed at entry
     "knowledge": np.float64,  # R&D knowledge stock relative to the firm's unsubsidised level
     "logprod": np.float64,  # current log-TFP, all components
-    "rd": np.float64,  # R&D spending, M CNY a year (real)
+    "rd": np.float64,  # R&D spending, M CNY a year (real), paid from the firm's cash
+    "rd_base": np.float64,  # the firm's own R&D at its last review (intensity x revenue), M CNY a year
     "cash": np.float64,  # M CNY; negative = drawn credit
     "capital": np.float64,  # M CNY of installed capital
     "age": np.int32,  # quarters since entry (steps)
@@ -33,6 +34,7 @@ COLUMNS: dict[str, type] = {
     "chain_leader": np.bool_,  # 链主
     "little_giant": np.bool_,  # 专精特新 "little giant"
     "fund_equity": np.float64,  # M CNY of fund equity received
+    "public_cash": np.float64,  # M CNY of public money received into cash since entry (the ledger's mirror)
     "origin": np.int8,  # 0 initial population, 1 spin-off, 2 attracted by an agency, 3 external investment
     "birth_step": np.int32,
 }

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, cluster_traits, town_weights, towns
-from simulation.model.firm_rules import absorptive_capacity, size_factor
+from simulation.model.firm_rules import absorptive_capacity, efficiency, size_factor
 from simulation.model.firm_table import FirmTable
 
 SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
@@ -90,7 +90,7 @@ def build_population(
         permanent -= shift
         logprod -= shift
         utilisation = rng.uniform(0.8, 0.95, n)
-        capacity = revenue / np.exp(logprod) / utilisation
+        capacity = revenue / efficiency(logprod) / utilisation
         p = where[:, c] / where[:, c].sum()
         town = rng.choice(len(p), size=n, p=p)
         age_years = np.where(revenue >= ABOVE_SCALE_THRESHOLD, rng.uniform(2, 25, n), rng.exponential(6.0, n))
@@ -107,6 +107,7 @@ def build_population(
             knowledge=1.0,
             logprod=logprod,
             rd=traits.rd_intensity[c] * revenue,
+            rd_base=traits.rd_intensity[c] * revenue,
             cash=0.1 * revenue,
             capital=behaviour.capital_per_revenue * revenue / utilisation,
             age=age,

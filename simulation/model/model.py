@@ -2,6 +2,7 @@
 
 Agents: firms (views onto column arrays), towns, one promotion agency per policy cluster and
 the funds a scenario names. One step is one quarter by default; ``step`` reads as the schedule.
+Every yuan of public money goes through the fiscal ledger (:mod:`simulation.model.ledger`).
 """
 
 from __future__ import annotations
@@ -9,30 +10,36 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import mesa
-from mesa.agentset import AgentSet
 import numpy as np
+from mesa.agentset import AgentSet
 
-from simulation.datapack import CLUSTERS, INDUSTRIAL, CLUSTER_INDEX, cluster_traits, town_ids
-from simulation.model import cells, entry, firm_rules
-from simulation.model.agency import PromotionAgency, screen
+from simulation.datapack import CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits, town_ids
+from simulation.model import cells, entry, firm_rules, investors
+from simulation.model.firm_rules import DENSITY_FLOOR, MATURE_YEARS, efficiency, is_above_scale
+from simulation.model.agency import PromotionAgency, saturating, screen
 from simulation.model.demand import MarketDemand
 from simulation.model.firm import Firm
-from simulation.model.firm_table import ORIGIN_EXTERNAL, FirmTable
+from simulation.model.firm_table import ORIGIN_ATTRACTED, FirmTable
 from simulation.model.floor_market import MODERN, OLD
-from simulation.model.fund import Fund
+from simulation.model.fund import Fund, PrivateCapital
 from simulation.model.initial_state import build_population, location_weights
+from simulation.model.ledger import Ledger
 from simulation.model.parameters import draw_parameters, flatten
+from simulation.model.prices import PriceIndex
 from simulation.model.recorder import Recorder
-from simulation.model.streams import Streams
 from simulation.model.results import ReplicateResult
-from simulation.model.talent import inflow_multiplier, talent_step
-from simulation.model.town import Town, TownTable, release_reserved, update_rents
+from simulation.model.streams import Streams
+from simulation.model.talent import choice_multiplier, talent_step, update_premium
+from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents
 from simulation.scenario.schema import ScenarioSpec
 
 MAX_LAG_YEARS = 20  # approval + delivery lags allowed by the schema
-RESERVED_RELEASE = 0.05  # share of unused reserved floor opened to all firms each step
+RESERVED_RELEASE = 0.2  # share of unused reserved floor opened to all firms a year
 INITIAL_FREE_TALENT = 0.03  # free skilled pool in 2020, share of skilled employment
 ZONE_CITY_AND_TOWN = 2.0  # the city's matching money is matched 1:1 by the town
+MARKET_PROJECT_MU = 50.0  # mu, a typical market-led redevelopment project (ASSUMPTION; the programme's are >= 75)
+POLICY_CLUSTERS = np.array([c != "other" for c in CLUSTERS])
+EMERGING_CLUSTERS = np.array([c in EMERGING for c in CLUSTERS])
 
 
 class ClusterModel(mesa.Model):
@@ -74,16 +81,23 @@ class ClusterModel(mesa.Model):
         self.capital_per_revenue = b.capital_per_revenue
         self.exit_loss_steps = max(int(round(b.exit_loss_quarters * sim.steps_per_year / 4)), 1)
         self.common_productivity = 0.0
+        self.prices = PriceIndex(self.p.prices.ppi, self.p.prices.later, self.p.prices.passthrough, sim.start_year,
+                                 sim.steps_per_year, self.n_steps)
+        self.price_level = self.prices.at(0)
+        self.ledger = Ledger(self.n_clusters)
+        self.private_capital = PrivateCapital(self.p.funds.private_pool * 100.0)
 
         self.firms = FirmTable(capacity=int(16_000 * (1 + sim.below_scale_ratio) * 1.6))
         build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng)
         self.relative_productivity = self.firms.logprod[: self.firms.n].copy()
         self.productivity_change = np.zeros(self.firms.n)
+        self.competitiveness = np.zeros(self.firms.n)
         self._firm_views: dict[int, Firm] = {}
         if firm_agents:
             self.on_entry(slice(0, self.firms.n))
 
         self.towns = TownTable(self.n_steps + MAX_LAG_YEARS * sim.steps_per_year + 2)
+        self.rent_change = np.zeros(self.towns.n)
         self._setup_towns()
         self.demand = MarketDemand(self.p.demand, self.p.shocks.events, sim.steps_per_year, self.stream("demand"))
         self.demand_growth = self.demand.growth
@@ -92,15 +106,18 @@ class ClusterModel(mesa.Model):
             [Fund(self, name, fund, self.p.funds) for name, fund in sorted(self.levers.funds.items()) if fund.enabled],
             random=self.random,
         )
-        self.matchmaking = np.zeros(self.n_clusters)
-        self.credit_boost = np.zeros(self.n_clusters)
-        for agency in self.agencies:
-            self.matchmaking[agency.cluster] = agency.matchmaking_uplift
-            self.credit_boost[agency.cluster] = agency.credit_boost
-        self._attraction_requests: list[tuple[int, int]] = []
+        self.matchmaking = np.zeros(self.n_clusters)  # demand uplift a year for small members
+        self.credit_boost = np.zeros(self.n_clusters)  # extra credit access for constrained members
         self.talent_multiplier = 1.0
-        self.spending = SimpleNamespace(talent=0.0, agencies=0.0, zones=0.0)
-        self.step_flows = np.zeros((self.n_clusters, 5))  # subsidy, fund, entrants, exits, attracted
+        self.talent_premium = 0.0  # skilled wages above 2020's, a share (scarcity)
+        self.talent_unfilled = 0.0  # skilled workers wanted and not found this step
+        # skilled wage bill per unit of revenue at 2020 productivity: the premium's cost
+        self.skilled_wage_share = self.talent_per_capacity * self.p.talent.skilled_income
+        self.insolvencies = 0
+        self.step_flows = SimpleNamespace(
+            entrants=np.zeros(self.n_clusters), exits=np.zeros(self.n_clusters),
+            attracted=np.zeros(self.n_clusters),
+        )
         self.recorder = Recorder(self)
         self.recorder.record()
 
@@ -120,39 +137,51 @@ class ClusterModel(mesa.Model):
                              minlength=t.n)
         t.talent_free = INITIAL_FREE_TALENT * talent
         self.cells = cells.aggregate(self)
-        self._density_2020 = np.maximum(self.cells.employment, 1.0)
+        self._density_2020 = self.cells.employment.copy()
+        # costs of city-wide land programmes are shared among the clusters by their 2020 floor
+        floor_2020 = self.cells.occupied_floor_by_cluster
+        self._land_cost_weights = {
+            "priority": floor_2020 * POLICY_CLUSTERS / max((floor_2020 * POLICY_CLUSTERS).sum(), 1.0),
+            "base": floor_2020 * EMERGING_CLUSTERS / max((floor_2020 * EMERGING_CLUSTERS).sum(), 1.0),
+        }
 
-        zones = self.levers.core_zones
+        zones, pol = self.levers.core_zones, self.p.policy
         if zones.enabled:
-            pol = self.p.policy
+            money = zones.matching_money * ZONE_CITY_AND_TOWN  # M CNY a year per zone town
+            strength = saturating(money, pol.zone_half_money)
             for cid, members in zones.zones.items():
                 c = CLUSTER_INDEX[cid]
                 for k, town_id in enumerate(members):
                     i = town_ids().index(town_id)
                     t.zone[i, c] = True
-                    t.zone_multiplier[i, c] = 1.0 + (pol.zone_entry_multiplier - 1.0) * pol.zone_diminishing**k
-                    t.matching_money[i] = zones.matching_money * ZONE_CITY_AND_TOWN  # once per zone town
+                    t.zone_multiplier[i, c] = 1.0 + (pol.zone_entry_multiplier - 1.0) * pol.zone_diminishing**k * strength
+                    t.matching_money[i] = money  # once per zone town
             if zones.land_priority:
                 is_zone = t.zone.any(axis=1)
                 t.reserved_for[is_zone] = t.zone[is_zone]
 
         lever = self.levers.land
-        mu = lever.redevelopment_mu_per_year if lever.enabled else land.background_mu_per_year
+        on = lever.enabled
         # city-wide redevelopment serves all industrial firms; the modelled firms get their share
         self.floor_share = min(1.0, t.floor_stock.sum() / (land.city_floor_million_m2 * 1e6))
-        pipeline = SimpleNamespace(
-            mu_per_step=mu * self.dt * self.floor_share,
+        for town_id in lever.emerging_base_towns:
+            t.is_base[town_ids().index(town_id)] = True
+        self._pipeline = SimpleNamespace(
+            market_mu_per_step=land.background_mu_per_year * self.dt * self.floor_share,
+            programme_mu_per_step=(lever.redevelopment_mu_per_year if on else 0.0) * self.dt * self.floor_share,
+            base_mu_per_step=(lever.emerging_base_mu_per_year if on else 0.0) * self.dt * self.floor_share,
             project_mu=lever.min_project_mu,
+            market_project_mu=MARKET_PROJECT_MU,
+            market_multiplier=land.market_floor_multiplier,
             conversion=land.pipeline_conversion,
             approval_lag=int(round(land.approval_lag_years * self.steps_per_year)),
             delivery_lag=int(round(land.delivery_lag_years * self.steps_per_year)),
             old_floor_ratio=land.old_floor_ratio,
             multiplier=lever.floor_multiplier,
-            priority_share=lever.cluster_priority_share if lever.enabled else 0.0,
+            priority_share=lever.cluster_priority_share if on else 0.0,
         )
-        self._pipeline = pipeline
         for i in range(t.n):
-            Town(self, i, pipeline).fill_pipeline(land.prior_mu_per_year * self.dt * self.floor_share)
+            Town(self, i, self._pipeline).fill_pipeline(land.prior_mu_per_year * self.dt * self.floor_share)
 
     def _setup_agencies(self) -> mesa.AgentSet:
         lever = self.levers.agencies
@@ -165,14 +194,17 @@ class ClusterModel(mesa.Model):
     def step(self) -> None:
         """One quarter."""
         time = self.start_year + 1 + (self.steps - 1) * self.dt  # decimal year this step starts
-        self.step_flows[:] = 0.0
+        self.ledger.new_step()
+        self.step_flows.entrants[:] = self.step_flows.exits[:] = self.step_flows.attracted[:] = 0.0
+        self.price_level = self.prices.at(self.steps)
         self.demand_growth = self.demand.step(time, self.stream("demand"))
-        self.approved_projects = self._draw_redevelopment_projects()
-        self.agents_by_type[Town].do("step")  # redevelopment pipeline delivers floor space
+        self._redevelop()  # announce projects; towns demolish and deliver floor; awards, refits
         self.common_productivity += self.p.behaviour.frontier_productivity_growth / 100.0 * self.dt
         firm_rules.update_productivity(self)
-        self.agencies.do("step")  # spend budgets, attract investors
-        self.step_flows[:, 0] += firm_rules.rd_and_subsidies(self)
+        self.agencies.do("step")  # split budgets among services
+        self._agency_services()
+        firm_rules.rd_and_subsidies(self)
+        self.private_capital.replenish(self.dt)
         self.funds.do("step")  # equity into young and small firms
         self._grow_talent_pool()
         wanted = firm_rules.desired_revenue(self)
@@ -181,9 +213,9 @@ class ClusterModel(mesa.Model):
         self._enter()
         self._designate()
         self.cells = cells.aggregate(self)
-        update_rents(self.towns, self.cells.occupied_floor, self.p.land.rent_elasticity)
-        release_reserved(self.towns, RESERVED_RELEASE)
-        self._pay_fixed_programmes()
+        self._update_rents()
+        self._update_talent_premium()
+        release_reserved(self.towns, RESERVED_RELEASE * self.dt)
         self.recorder.record()
 
     def run(self) -> ReplicateResult:
@@ -196,49 +228,100 @@ class ClusterModel(mesa.Model):
         """The random stream of one mechanism at the current step (see streams.py)."""
         return self.streams.get(purpose, self.steps)
 
-    def _draw_redevelopment_projects(self) -> np.ndarray:
-        """Projects of ``min_project_mu`` announced in each town this step and later approved."""
-        pipeline = self._pipeline
-        share = self.towns.weight / self.towns.weight.sum()
-        rng = self.stream("redevelopment")
-        projects = rng.poisson(pipeline.mu_per_step * share / pipeline.project_mu)
-        return rng.binomial(projects, pipeline.conversion)
+    def efficiency(self, logprod: np.ndarray) -> np.ndarray:
+        return efficiency(logprod)
 
-    def attract_investment(self, cluster: int, count: int) -> None:
-        """Called by a promotion agency: investors from its list who want to locate here."""
-        self._attraction_requests.append((cluster, count))
+    def finance_constrained(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """Young and below-scale firms borrow less (credit access ``CONSTRAINED_ACCESS``)."""
+        f = self.firms
+        rows = slice(0, f.n) if rows is None else rows
+        return (f.age[rows] < MATURE_YEARS * self.steps_per_year) | ~f.above_scale[rows]
+
+    def _redevelop(self) -> None:
+        """Announce this step's approved projects, let towns demolish and deliver, pay for the land."""
+        pipe, t = self._pipeline, self.towns
+        share = t.weight / t.weight.sum()
+        rng = self.stream("redevelopment")
+        # market redevelopment follows rents (developers build where floor is scarce)
+        market_mu = pipe.market_mu_per_step * share * t.rent_index ** self.p.land.supply_elasticity
+        market = rng.binomial(rng.poisson(market_mu / pipe.market_project_mu), pipe.conversion)
+        programme = rng.binomial(rng.poisson(pipe.programme_mu_per_step * share / pipe.project_mu), pipe.conversion)
+        n_base = max(int(t.is_base.sum()), 1)
+        base = rng.poisson(np.where(t.is_base, pipe.base_mu_per_step / n_base / pipe.project_mu, 0.0))
+        now = self.steps
+        for town in self.agents_by_type[Town]:
+            i = town.index
+            town.announce(int(market[i]), int(programme[i]), int(base[i]))
+            town.step()
+        lever, land = self.levers.land, self.p.land
+        city = 1.0 / self.floor_share  # city-wide land per modelled unit
+        priority_mu = float(t.due["priority_mu"][:, now].sum()) * city
+        base_mu = float(t.due["base_mu"][:, now].sum()) * city
+        if priority_mu > 0 and lever.award_per_mu > 0:
+            self.ledger.book("land_awards", slice(None), lever.award_per_mu * priority_mu * self._land_cost_weights["priority"])
+        forgone = land.industrial_land_price * lever.land_price_discount
+        if forgone > 0 and (priority_mu + base_mu) > 0:
+            cost = forgone * (priority_mu * self._land_cost_weights["priority"] + base_mu * self._land_cost_weights["base"])
+            self.ledger.book("forgone_land_revenue", slice(None), cost)
+        if t.matching_money.any():
+            money = t.matching_money * self.dt * self.floor_share  # the modelled firms' part of the zone
+            used = refit(t, money, land.refit_cost) * city
+            zone_clusters = t.zone.astype(float) / np.maximum(t.zone.sum(axis=1, keepdims=True), 1)
+            self.ledger.book("zone_matching", slice(None), used @ zone_clusters)
+
+    def _agency_services(self) -> None:
+        self.matchmaking[:] = 0.0
+        self.credit_boost[:] = 0.0
+        for agency in self.agencies:
+            self.matchmaking[agency.cluster] = agency.matchmaking_uplift
+            self.credit_boost[agency.cluster] = agency.credit_boost
 
     def screening_score(self, truth: np.ndarray) -> np.ndarray:
-        """Applicant ranking: the agencies screen when they exist, otherwise it is a lottery."""
-        quality = self.levers.agencies.screening_quality if len(self.agencies) else 0.0
+        """Applicant ranking: agencies with a budget screen; otherwise it is a lottery."""
+        quality = self.levers.agencies.screening_quality if any(a.active for a in self.agencies) else 0.0
         return screen(truth, quality, self.stream("screening"))
 
     def _grow_talent_pool(self) -> None:
+        """Skilled inflow (logit over income: scarcity premium and subsidy), attrition, the subsidy's cost."""
         lever, tp = self.levers.talent, self.p.talent
         talent = self.cells.capacity * self.talent_per_capacity[:, None]  # (cluster, town), as of the last step
         employed = talent.sum(axis=0)
-        multiplier, graduates = 1.0, 0.0
+        premium = self.talent_premium
+        multiplier, graduates = choice_multiplier(premium, tp.location_choice_beta), 0.0
         if lever.enabled and lever.subsidy > 0:
-            policy_talent = float(np.delete(talent, CLUSTER_INDEX["other"], axis=0).sum())
-            wanted = lever.subsidy * policy_talent
+            covered = talent[POLICY_CLUSTERS].sum(axis=0)  # skilled workers of the nine clusters, by town
+            wanted = lever.subsidy * float(covered.sum())
             paid = min(wanted, lever.budget_cap * 100.0)
             coverage = paid / wanted if wanted > 0 else 0.0
-            multiplier = inflow_multiplier(lever.subsidy, coverage, tp.skilled_income, tp.location_choice_beta,
-                                           tp.outside_match)
-            self.spending.talent += paid * self.dt
-        if lever.enabled:
+            subsidy_gain = lever.subsidy * coverage * (1.0 - tp.outside_match) / tp.skilled_income
+            # the subsidy draws movers to the jobs it covers, not to the `other` cluster's
+            covered_share = float(covered.sum()) / max(float(employed.sum()), 1.0)
+            multiplier = (covered_share * choice_multiplier(premium + subsidy_gain, tp.location_choice_beta)
+                          + (1.0 - covered_share) * multiplier)
+            by_cluster = talent.sum(axis=1) * POLICY_CLUSTERS
+            self.ledger.book("talent_subsidy", slice(None), paid * self.dt * by_cluster / max(by_cluster.sum(), 1.0))
+        if lever.enabled and lever.graduate_places > 0:
             graduates = lever.graduate_places
+            cost = graduates * tp.graduate_place_cost * self.dt
+            by_cluster = talent.sum(axis=1) * POLICY_CLUSTERS
+            self.ledger.book("graduate_places", slice(None), cost * by_cluster / max(by_cluster.sum(), 1.0))
         self.talent_multiplier = multiplier
         self.towns.talent_free = talent_step(self.towns.talent_free, employed, tp.inflow_rate, tp.attrition_rate,
                                              multiplier, graduates, self.dt)
+        self._employed_talent = float(employed.sum())
+
+    def _update_talent_premium(self) -> None:
+        self.talent_premium = update_premium(self.talent_premium, self.talent_unfilled, self._employed_talent,
+                                             self.p.talent.wage_response, self.dt)
+        self.talent_unfilled = 0.0
 
     def _exit(self, rows: np.ndarray) -> None:
         if rows.size == 0:
             return
         f = self.firms
         firm_rules.release_inputs(self, rows, f.capacity[rows])
-        np.add.at(self.step_flows[:, 3], f.cluster[rows], 1)
-        for name in ("revenue", "capacity", "cash", "capital", "rd", "target"):
+        np.add.at(self.step_flows.exits, f.cluster[rows], 1)
+        for name in ("revenue", "capacity", "cash", "capital", "rd", "rd_base", "target"):
             getattr(f, name)[rows] = 0.0
         f.alive[rows] = False
         f.above_scale[rows] = False
@@ -250,14 +333,27 @@ class ClusterModel(mesa.Model):
                     view.remove()
 
     def _enter(self) -> None:
-        came = entry.attracted(self, self._attraction_requests)
-        self._attraction_requests = []
-        external = entry.attracted(self, entry.external_requests(self), ORIGIN_EXTERNAL)
-        for group in (entry.spinoffs(self), came, external):
-            admitted = entry.admit(self, group)
-            np.add.at(self.step_flows[:, 2], group["cluster"][admitted], 1)
-            if group is came:
-                np.add.at(self.step_flows[:, 4], group["cluster"][admitted], 1)
+        f = self.firms
+        for group in (entry.spinoffs(self), investors.pipeline(self)):
+            rows = entry.admit(self, group)
+            if rows.size == 0:
+                continue
+            np.add.at(self.step_flows.entrants, f.cluster[rows], 1)
+            attracted = rows[f.origin[rows] == ORIGIN_ATTRACTED]
+            np.add.at(self.step_flows.attracted, f.cluster[attracted], 1)
+            self._pay_incentives(rows)
+
+    def _pay_incentives(self, rows: np.ndarray) -> None:
+        """Won investors of clusters whose agency offers a package get it: a share of their first investment."""
+        f = self.firms
+        offering = {a.cluster: a.lever.incentive_share for a in self.agencies if a.offers_incentives}
+        if not offering:
+            return
+        mobile = rows[f.origin[rows] >= ORIGIN_ATTRACTED]
+        share = np.array([offering.get(int(c), 0.0) for c in f.cluster[mobile]])
+        paid = mobile[share > 0]
+        if paid.size:
+            self.ledger.pay_firms("investment_incentives", f, paid, share[share > 0] * f.capital[paid])
 
     def firm(self, row: int) -> Firm:
         """The Mesa agent of the firm in ``row`` (created on first use)."""
@@ -279,6 +375,8 @@ class ClusterModel(mesa.Model):
         if old < n:
             fresh = self.firms.logprod[old:n] - self.common_productivity
             self.relative_productivity = np.concatenate([self.relative_productivity, fresh])
+            self.productivity_change = np.concatenate([self.productivity_change, np.zeros(n - old)])
+            self.competitiveness = np.concatenate([self.competitiveness, np.zeros(n - old)])
         if self.firm_agents:
             for r in range(rows.start, rows.stop):
                 self._firm_views[r] = Firm(self, r)
@@ -286,14 +384,13 @@ class ClusterModel(mesa.Model):
     def _designate(self) -> None:
         f, n = self.firms, self.firms.n
         lever = self.levers.subsidy
-        now_above = f.alive[:n] & (f.revenue[:n] >= 20.0)
+        now_above = f.alive[:n] & is_above_scale(self, f.revenue[:n], f.cluster[:n])
         new = np.flatnonzero(now_above & ~f.rewarded[:n])
         f.above_scale[:n] = now_above
         if new.size:
             f.rewarded[new] = True
             if lever.enabled and lever.abovescale_entry_reward > 0:
-                f.cash[new] += lever.abovescale_entry_reward
-                np.add.at(self.step_flows[:, 0], f.cluster[new], lever.abovescale_entry_reward)
+                self.ledger.pay_firms("abovescale_rewards", f, new, lever.abovescale_entry_reward)
         if self.steps % self.steps_per_year:
             return
         # yearly designations: chain leaders (top 3 by revenue) and little giants
@@ -305,25 +402,30 @@ class ClusterModel(mesa.Model):
             if rows.size:
                 f.chain_leader[rows[top(f.revenue[rows], 3)]] = True
         if lever.enabled and lever.little_giants_per_year > 0:
-            sme = f.alive[:n] & (f.revenue[:n] >= 20.0) & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
+            sme = now_above & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
             sme &= f.cluster[:n] != CLUSTER_INDEX["other"]
             rows = np.flatnonzero(sme)
             if rows.size:
-                best = rows[top(self.relative_productivity[rows], lever.little_giants_per_year)]
+                truth = self.relative_productivity[rows]
+                score = self.screening_score((truth - truth.mean()) / max(truth.std(), 1e-9))
+                best = rows[top(score, lever.little_giants_per_year)]
                 f.little_giant[best] = True
-                f.cash[best] += lever.little_giant_reward
-                np.add.at(self.step_flows[:, 0], f.cluster[best], lever.little_giant_reward)
+                self.ledger.pay_firms("little_giant_rewards", f, best, lever.little_giant_reward)
 
-    def _pay_fixed_programmes(self) -> None:
-        self.spending.agencies += sum(a.budget for a in self.agencies) * self.dt
-        self.spending.zones += float(self.towns.matching_money.sum()) * self.dt
-        for fund in self.funds:
-            self.step_flows[:, 1] += fund.step_investment
+    def _update_rents(self) -> None:
+        before = self.towns.rent_index
+        update_rents(self.towns, self.cells.occupied_floor, self.p.land.rent_elasticity)
+        self.rent_change = np.log(self.towns.rent_index / before)
 
     # --- aggregate views used by the rules and the recorder ------------------------------------
     def local_density_ratio(self) -> np.ndarray:
-        """log of own-cluster employment in each town relative to 2020 (as of the last step), bounded."""
-        return np.clip(np.log(np.maximum(self.cells.employment, 1.0) / self._density_2020), -2.0, 2.0)
+        """log of own-cluster employment in each town relative to 2020 (as of the last step), bounded.
+
+        Both are counted with ``DENSITY_FLOOR`` persons added, so that the first firms of a cell
+        that was empty in 2020 do not get the largest possible bonus from their own employment.
+        """
+        floor = DENSITY_FLOOR
+        return np.clip(np.log((self.cells.employment + floor) / (self._density_2020 + floor)), -2.0, 2.0)
 
     def town_density_ratio(self) -> np.ndarray:
         """log of each town's occupied floor relative to 2020 (as of the last step)."""

@@ -1,7 +1,9 @@
 """Records cluster, town and city series into preallocated arrays after every step.
 
 The model's (cluster, town) cell sums (:func:`simulation.model.cells.aggregate`) give both
-cluster and town totals, so recording costs a few small-array operations per step.
+cluster and town totals, and the fiscal ledger gives this step's public money by programme and
+cluster, so recording costs a few small-array operations per step. Revenue is recorded in
+current prices (the statistics' and the targets' basis) and in 2020 prices.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulation.datapack import cluster_traits
+from simulation.model.ledger import PROGRAMME_INDEX, PROGRAMMES
 from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, TOWN_METRICS, ReplicateResult
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 YI = 100.0  # M CNY per 亿元
+SUBSIDIES = [PROGRAMME_INDEX[p] for p in ("rd_grants", "abovescale_rewards", "little_giant_rewards")]
 
 
 class Recorder:
@@ -25,12 +30,13 @@ class Recorder:
         self.cluster = np.zeros((steps, model.n_clusters, len(CLUSTER_METRICS)))
         self.town = np.zeros((steps, model.towns.n, len(TOWN_METRICS)))
         self.city = np.zeros((steps, len(CITY_METRICS)))
+        self.va_ratio = np.array(cluster_traits().va_ratio)
         self._row = 0
-        self._spent = (0.0, 0.0, 0.0)
 
     def record(self) -> None:
         m, f, n = self.m, self.m.firms, self.m.firms.n
         C, T = m.n_clusters, m.towns.n
+        price = m.price_level
         rev_all, rev_above, firms, firms_above, capacity = (
             m.cells.revenue, m.cells.revenue_above, m.cells.firms, m.cells.firms_above, m.cells.capacity
         )
@@ -39,21 +45,25 @@ class Recorder:
         cap_c = capacity.sum(axis=1)
         emp_c = cap_c * m.employees_per_capacity
         floor_ct = capacity * m.floor_per_capacity[:, None]
-        flows = m.step_flows
+        ledger = m.ledger.step / YI  # (programme, cluster), this step
+        real_above = rev_above.sum(axis=1) / YI
         values = {
-            "revenue": rev_above.sum(axis=1) / YI,
-            "revenue_all": rev_all.sum(axis=1) / YI,
+            "revenue": real_above * price,
+            "revenue_real": real_above,
+            "revenue_all": rev_all.sum(axis=1) / YI * price,
+            "value_added": real_above * price * self.va_ratio,
             "firms": firms.sum(axis=1),
             "abovescale_firms": firms_above.sum(axis=1),
             "employment": emp_c,
             "talent": cap_c * m.talent_per_capacity,
             "floor_space": floor_ct.sum(axis=1),
             "rd_spending": rd / YI,
-            "subsidy_spending": flows[:, 0] / YI,
-            "fund_investment": flows[:, 1] / YI,
-            "entrants": flows[:, 2],
-            "exits": flows[:, 3],
-            "attracted": flows[:, 4],
+            "public_money": ledger.sum(axis=0),
+            "subsidy_spending": ledger[SUBSIDIES].sum(axis=0),
+            "fund_investment": sum((fund.step_investment for fund in m.funds), np.zeros(C)) / YI,
+            "entrants": m.step_flows.entrants,
+            "exits": m.step_flows.exits,
+            "attracted": m.step_flows.attracted,
         }
         r = self._row
         for j, name in enumerate(CLUSTER_METRICS):
@@ -61,7 +71,7 @@ class Recorder:
 
         t = m.towns
         town_values = {
-            "revenue_all": rev_all.sum(axis=0) / YI,
+            "revenue_all": (rev_all * price[:, None]).sum(axis=0) / YI,
             "firms": firms.sum(axis=0),
             "floor_stock": t.floor_stock,
             "floor_occupied": floor_ct.sum(axis=0),
@@ -73,20 +83,21 @@ class Recorder:
             self.town[r, :, j] = town_values[name]
 
         ind = m.industrial
-        spent = (m.spending.talent, m.spending.agencies, m.spending.zones)
-        step_spent = [now - before for now, before in zip(spent, self._spent)]
-        self._spent = spent
+        by_programme = ledger.sum(axis=1)
         city_values = {
             "industrial_revenue": values["revenue"][ind].sum(),
+            "industrial_revenue_real": values["revenue_real"][ind].sum(),
+            "industrial_value_added": values["value_added"][ind].sum(),
             "abovescale_industrial_firms": values["abovescale_firms"][ind].sum(),
             "firms": values["firms"].sum(),
-            "subsidy_spending": values["subsidy_spending"].sum(),
-            "talent_spending": step_spent[0] / YI,
-            "agency_spending": step_spent[1] / YI,
-            "zone_spending": step_spent[2] / YI,
-            "fund_investment": values["fund_investment"].sum(),
+            "public_cost": by_programme.sum(),
+            **{f"cost_{name}": by_programme[i] for i, name in enumerate(PROGRAMMES)},
             "fund_raised": sum(fund.raised for fund in m.funds) / YI,
+            "fund_holdings": sum(fund.positions + fund.cash for fund in m.funds) / YI,
+            "private_coinvestment": m.private_capital.invested / YI,
             "floor_vacancy": t.vacancy.sum(),
+            "vacancy_rate": t.vacancy.sum() / max(t.floor_stock.sum(), 1.0),
+            "price_level": float(price[ind].max()),
             "talent_inflow_multiplier": m.talent_multiplier,
         }
         for j, name in enumerate(CITY_METRICS):

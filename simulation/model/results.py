@@ -12,44 +12,55 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulation.model.ledger import PROGRAMMES
+
 #: name -> (kind, unit, description)
 CLUSTER_METRICS: dict[str, tuple[str, str, str]] = {
-    "revenue": ("rate", "100 million CNY/yr", "operating revenue of above-scale firms"),
-    "revenue_all": ("rate", "100 million CNY/yr", "operating revenue of all modelled firms"),
+    "revenue": ("rate", "100 million CNY/yr", "operating revenue of above-scale firms, current prices"),
+    "revenue_real": ("rate", "100 million CNY/yr", "operating revenue of above-scale firms, 2020 prices"),
+    "revenue_all": ("rate", "100 million CNY/yr", "operating revenue of all modelled firms, current prices"),
+    "value_added": ("rate", "100 million CNY/yr", "value added of above-scale firms, current prices"),
     "firms": ("stock", "firms", "firms alive"),
-    "abovescale_firms": ("stock", "firms", "above-scale firms (revenue >= 20 M CNY/yr)"),
+    "abovescale_firms": ("stock", "firms", "above-scale firms (revenue >= 20 M CNY/yr at current prices)"),
     "employment": ("stock", "persons", "employees"),
     "talent": ("stock", "persons", "skilled employees"),
     "floor_space": ("stock", "m2", "industrial floor space occupied"),
     "rd_spending": ("rate", "100 million CNY/yr", "real R&D spending"),
+    "public_money": ("flow", "100 million CNY", "public money spent on the cluster, all programmes (net of fund returns)"),
     "subsidy_spending": ("flow", "100 million CNY", "R&D grants and rewards paid"),
-    "fund_investment": ("flow", "100 million CNY", "fund equity invested"),
+    "fund_investment": ("flow", "100 million CNY", "fund equity invested (public part)"),
     "entrants": ("flow", "firms", "firms entering"),
     "exits": ("flow", "firms", "firms exiting"),
-    "attracted": ("flow", "firms", "entrants attracted by the promotion agency"),
+    "attracted": ("flow", "firms", "entrants won by the promotion agency (beyond those who would have come anyway)"),
 }
 
 TOWN_METRICS: dict[str, tuple[str, str, str]] = {
-    "revenue_all": ("rate", "100 million CNY/yr", "operating revenue of all modelled firms"),
+    "revenue_all": ("rate", "100 million CNY/yr", "operating revenue of all modelled firms, current prices"),
     "firms": ("stock", "firms", "firms alive"),
     "floor_stock": ("stock", "m2", "industrial floor space, occupied and vacant"),
     "floor_occupied": ("stock", "m2", "industrial floor space occupied"),
-    "floor_delivered": ("flow", "m2", "new floor space delivered by redevelopment (net)"),
+    "floor_delivered": ("flow", "m2", "new floor space delivered by redevelopment and the emerging-industry bases"),
     "rent_index": ("stock", "index (2020 = 1)", "industrial rent index"),
     "talent_pool": ("stock", "persons", "skilled workers available to hire"),
 }
 
 CITY_METRICS: dict[str, tuple[str, str, str]] = {
-    "industrial_revenue": ("rate", "100 million CNY/yr", "above-scale industrial revenue (all clusters but software)"),
+    "industrial_revenue": ("rate", "100 million CNY/yr", "above-scale industrial revenue (all clusters but software), current prices"),
+    "industrial_revenue_real": ("rate", "100 million CNY/yr", "above-scale industrial revenue, 2020 prices"),
+    "industrial_value_added": ("rate", "100 million CNY/yr", "above-scale industrial value added, current prices"),
     "abovescale_industrial_firms": ("stock", "firms", "above-scale industrial firms"),
     "firms": ("stock", "firms", "firms alive"),
-    "subsidy_spending": ("flow", "100 million CNY", "R&D grants and rewards paid"),
-    "talent_spending": ("flow", "100 million CNY", "talent subsidies paid"),
-    "agency_spending": ("flow", "100 million CNY", "promotion agency budgets spent"),
-    "zone_spending": ("flow", "100 million CNY", "core-zone city-town matching money"),
-    "fund_investment": ("flow", "100 million CNY", "fund equity invested"),
-    "fund_raised": ("stock", "100 million CNY", "capital the funds actually raised"),
+    "public_cost": ("flow", "100 million CNY", "public money spent, all programmes (net of fund returns)"),
+    **{
+        f"cost_{name}": ("flow", "100 million CNY", description)
+        for name, (_, description) in PROGRAMMES.items()
+    },
+    "fund_raised": ("stock", "100 million CNY", "capital the funds' sponsors committed (what the funds raised)"),
+    "fund_holdings": ("stock", "100 million CNY", "funds' stakes at cost and proceeds held (public part)"),
+    "private_coinvestment": ("stock", "100 million CNY", "private venture capital invested alongside the funds, cumulative"),
     "floor_vacancy": ("stock", "m2", "vacant industrial floor space"),
+    "vacancy_rate": ("stock", "share", "vacant share of industrial floor space"),
+    "price_level": ("stock", "index (2020 = 1)", "producer price level of the industrial clusters"),
     "talent_inflow_multiplier": ("stock", "ratio", "skilled inflow relative to no talent subsidy"),
 }
 

@@ -4,8 +4,24 @@ Town state lives in :class:`TownTable` arrays (one entry per town) so that alloc
 firms is vectorised; each :class:`Town` agent is a view onto its entry and runs its own
 redevelopment pipeline in ``step``.
 
-Vacant floor is held in three grades per town (see :mod:`simulation.model.floor_market`): old
-village-park floor, modern floor, and redevelopment floor reserved for priority clusters.
+Vacant floor is held in four grades per town (see :mod:`simulation.model.floor_market`): old
+village-park floor, modern floor, redevelopment floor reserved for priority clusters, and floor
+in the emerging-industry bases.
+
+Three kinds of project pass through a town's pipeline, each announced, approved (a share
+``conversion`` of what is announced), demolished after the approval lag and delivered after the
+delivery lag:
+
+- market projects: redevelopment owners undertake without a programme; their number follows the
+  town's rents (developers build more where floor is scarce, ``supply_elasticity``);
+- programme projects: what the city's redevelopment programme adds on top (``levers.land``);
+  a share ``cluster_priority_share`` of their floor is reserved for the priority clusters, and
+  the city pays an award per mu and forgoes part of the land price on that floor;
+- base projects: the strategic emerging industry bases, floor for the emerging clusters only,
+  on land the city supplies below its price.
+
+Projects announced before the start (the 2020 pipeline) are in every scenario, with no
+reservation: they predate the policy.
 """
 
 from __future__ import annotations
@@ -16,13 +32,17 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simulation.datapack import CLUSTERS, MU_M2, town_ids, town_weights, towns
-from simulation.model.floor_market import MODERN, OLD, RESERVED
+from simulation.datapack import CLUSTERS, EMERGING, MU_M2, town_ids, town_weights, towns
+from simulation.model.floor_market import BASE, GRADES, MODERN, OLD, RESERVED
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 POLICY = np.array([c != "other" for c in CLUSTERS])
+EMERGING_MASK = np.array([c in EMERGING for c in CLUSTERS])
+#: what falls due at a step: m2 of old floor demolished, m2 delivered by destination grade,
+#: and mu of priority land delivered (for the awards and forgone land revenue)
+DUE = ("demolish", "deliver_modern", "deliver_reserved", "deliver_base", "priority_mu", "base_mu")
 
 
 class TownTable:
@@ -32,7 +52,7 @@ class TownTable:
         n = len(town_ids())
         self.n = n
         self.weight = np.array(town_weights())
-        self.vacant = np.zeros((n, 3))  # m2 by grade: floor_market.OLD, MODERN, RESERVED
+        self.vacant = np.zeros((n, GRADES))  # m2 by grade: floor_market.OLD, MODERN, RESERVED, BASE
         self.floor_stock = np.zeros(n)  # m2, occupied + vacant
         self.occupancy_2020 = np.ones(n)
         self.rent_index = np.ones(n)
@@ -40,22 +60,19 @@ class TownTable:
         self.zone = np.zeros((n, len(CLUSTERS)), dtype=bool)  # core-zone designations
         self.zone_multiplier = np.ones((n, len(CLUSTERS)))  # entry multiplier from zones
         self.reserved_for = np.tile(POLICY, (n, 1))  # which clusters may take reserved floor
+        self.base_for = EMERGING_MASK.copy()  # which clusters may take base floor
+        self.is_base = np.zeros(n, dtype=bool)  # towns hosting an emerging-industry base
         horizon = n_steps  # the caller leaves room for lags beyond the run
-        self.demolition_due = np.zeros((n, horizon))  # m2 of old floor to demolish, by step
-        self.delivery_due = np.zeros((n, horizon))  # m2 of new floor to deliver, by step
+        self.due = {name: np.zeros((n, horizon)) for name in DUE}
         self.deferred_old = np.zeros(n)  # old floor not yet demolished (no vacancy to take it from)
         self.delivered = np.zeros(n)  # this step, m2
         self.delivered_total = np.zeros(n)
+        self.refitted_total = np.zeros(n)  # m2 of old floor refitted as modern with zone money
         self.matching_money = np.zeros(n)  # M CNY a year, city + town
 
     @property
     def vacancy(self) -> np.ndarray:
         return self.vacant.sum(axis=1)
-
-    # named views of the grades (writable: they are columns of ``vacant``)
-    old_vacancy = property(lambda self: self.vacant[:, OLD], lambda self, v: self.vacant.__setitem__((slice(None), OLD), v))
-    general_vacancy = property(lambda self: self.vacant[:, MODERN], lambda self, v: self.vacant.__setitem__((slice(None), MODERN), v))
-    reserved_vacancy = property(lambda self: self.vacant[:, RESERVED], lambda self, v: self.vacant.__setitem__((slice(None), RESERVED), v))
 
 
 class Town(mesa.Agent):
@@ -95,53 +112,66 @@ class Town(mesa.Agent):
 
     # --- behaviour -----------------------------------------------------------------------
     def fill_pipeline(self, prior_mu_per_step: float) -> None:
-        """Projects announced before the start at ``prior_mu_per_step`` are still under way."""
+        """Projects announced before the start at ``prior_mu_per_step`` (modelled share) are still under way.
+
+        They predate the policy: market-led terms, no floor reserved.
+        """
         i, land = self.index, self.land
         share = self._t.weight[i] / self._t.weight.sum()
         land_m2 = prior_mu_per_step * share * land.conversion * MU_M2
         for announced in range(1 - (land.approval_lag + land.delivery_lag), 1):
             demolish, deliver = announced + land.approval_lag, announced + land.approval_lag + land.delivery_lag
             if demolish >= 1:
-                self._t.demolition_due[i, demolish] += land_m2 * land.old_floor_ratio
+                self._t.due["demolish"][i, demolish] += land_m2 * land.old_floor_ratio
             if deliver >= 1:
-                self._t.delivery_due[i, deliver] += land_m2 * land.multiplier
+                self._t.due["deliver_modern"][i, deliver] += land_m2 * land.market_multiplier
+
+    def announce(self, market: int, programme: int, base: int) -> None:
+        """Schedule this step's approved projects (counts of market, programme and base projects)."""
+        t, i, land = self.model.steps, self.index, self.land
+        due = self._t.due
+        demolish_at, deliver_at = t + land.approval_lag, t + land.approval_lag + land.delivery_lag
+        market_m2 = market * land.market_project_mu * MU_M2
+        programme_m2 = programme * land.project_mu * MU_M2
+        due["demolish"][i, demolish_at] += (market_m2 + programme_m2) * land.old_floor_ratio
+        priority_m2 = programme_m2 * land.priority_share
+        due["deliver_reserved"][i, deliver_at] += priority_m2 * land.multiplier
+        due["deliver_modern"][i, deliver_at] += (programme_m2 - priority_m2) * land.multiplier + market_m2 * land.market_multiplier
+        due["priority_mu"][i, deliver_at] += priority_m2 / MU_M2
+        # base land is mostly reserved land released for building: no old floor to demolish
+        due["deliver_base"][i, deliver_at] += base * land.project_mu * MU_M2 * land.multiplier
+        due["base_mu"][i, deliver_at] += base * land.project_mu
 
     def step(self) -> None:
-        """Announce this step's approved projects, then demolish and deliver what falls due."""
-        t, i, land = self.model.steps, self.index, self.land
-        approved = self.model.approved_projects[i]
-        if approved:
-            land_m2 = approved * land.project_mu * MU_M2
-            self._t.demolition_due[i, t + land.approval_lag] += land_m2 * land.old_floor_ratio
-            self._t.delivery_due[i, t + land.approval_lag + land.delivery_lag] += land_m2 * land.multiplier
-        self._demolish(self._t.demolition_due[i, t])
-        self._deliver(self._t.delivery_due[i, t])
+        """Demolish and deliver what falls due this step."""
+        t, i = self.model.steps, self.index
+        due = self._t.due
+        self._demolish(due["demolish"][i, t])
+        self._deliver(due["deliver_modern"][i, t], due["deliver_reserved"][i, t], due["deliver_base"][i, t])
 
     def _demolish(self, old_floor: float) -> None:
-        """Old floor comes down from vacant old floor, then vacant modern floor; what tenants still use waits."""
+        """Old floor comes down from vacant old floor; what tenants still use waits for them to leave."""
         if old_floor <= 0:
             return
-        i, left = self.index, old_floor
-        for pool in (OLD, MODERN):
-            now = min(left, self._t.vacant[i, pool])
-            self._t.vacant[i, pool] -= now
-            self._t.floor_stock[i] -= now
-            left -= now
-        self._t.deferred_old[i] += left
-
-    def _deliver(self, new_floor: float) -> None:
         i = self.index
-        self._t.delivered[i] = 0.0
-        if new_floor <= 0:
-            return
-        net = max(new_floor - self._t.deferred_old[i], 0.0)
-        self._t.deferred_old[i] = max(self._t.deferred_old[i] - new_floor, 0.0)
-        reserved = net * self.land.priority_share
+        now = min(old_floor, self._t.vacant[i, OLD])
+        self._t.vacant[i, OLD] -= now
+        self._t.floor_stock[i] -= now
+        self._t.deferred_old[i] += old_floor - now
+
+    def _deliver(self, modern: float, reserved: float, base: float) -> None:
+        i = self.index
+        self._t.delivered[i] = modern + reserved + base
+        self._t.vacant[i, MODERN] += modern
         self._t.vacant[i, RESERVED] += reserved
-        self._t.vacant[i, MODERN] += net - reserved
-        self._t.floor_stock[i] += net
-        self._t.delivered[i] = net
-        self._t.delivered_total[i] += net
+        self._t.vacant[i, BASE] += base
+        self._t.floor_stock[i] += modern + reserved + base
+        self._t.delivered_total[i] += modern + reserved + base
+        # deferred old floor comes down as soon as its tenants have left (vacant old floor)
+        late = min(self._t.deferred_old[i], self._t.vacant[i, OLD])
+        self._t.vacant[i, OLD] -= late
+        self._t.floor_stock[i] -= late
+        self._t.deferred_old[i] -= late
 
 
 def update_rents(table: TownTable, occupied: np.ndarray, elasticity: float) -> None:
@@ -155,3 +185,12 @@ def release_reserved(table: TownTable, share: float) -> None:
     moved = table.vacant[:, RESERVED] * share
     table.vacant[:, RESERVED] -= moved
     table.vacant[:, MODERN] += moved
+
+
+def refit(table: TownTable, money: np.ndarray, cost_per_m2: float) -> np.ndarray:
+    """Zone money refits vacant old floor as modern floor; returns the money used per town (M CNY)."""
+    area = np.minimum(money / cost_per_m2, table.vacant[:, OLD])
+    table.vacant[:, OLD] -= area
+    table.vacant[:, MODERN] += area
+    table.refitted_total += area
+    return area * cost_per_m2

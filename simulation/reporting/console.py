@@ -52,11 +52,17 @@ def summary_table(data: dict[str, Any], name: str, seed: int, width: int, descri
     table.add_column("CAGR, %/yr\nmedian [5, 95 %]", **numbers)
     table.add_column("Gap to city, pp\nmedian [5, 95 %]", **numbers)
     table.add_column("P(target met)\n[95 % CI]", **numbers)
+    effects = data.get("counterfactual")
+    if effects:
+        table.add_column(f"vs {effects['scenario']}:\nΔCAGR pp [95 % CI]", **numbers)
+        table.add_column("ΔP\n[95 % CI]", **numbers)
+        by_cluster = {row["cluster"]: row for row in effects["clusters"]}
+        by_cluster["city"] = effects["city"]
 
     def add(label: str, row: dict[str, Any] | None = None, zh: str = "", goal: str = "", **kw: Any) -> None:
         cells = [label, zh] if wide else [label]
         if row is None:
-            cells += ["", "", "", "", f"[dim]{goal}[/dim]"]
+            cells += ["", "", "", "", f"[dim]{goal}[/dim]"] + (["", ""] if effects else [])
         else:
             cells += [
                 _number(row["revenue_start_median"], 0),
@@ -65,6 +71,9 @@ def summary_table(data: dict[str, Any], name: str, seed: int, width: int, descri
                 _range(row.get("gap")),
                 _chance(row.get("hit") or row.get("keeps_pace")),
             ]
+            if effects:
+                effect = by_cluster.get(row.get("cluster", "city"), {})
+                cells += [_effect(effect.get("cagr")), _delta_p(effect.get("p_hit") or effect.get("p_keeps_pace"))]
         table.add_row(*cells, **kw)
 
     groups = [
@@ -83,6 +92,53 @@ def summary_table(data: dict[str, Any], name: str, seed: int, width: int, descri
     return table
 
 
+def _signed(x: float | None, digits: int, scale: float = 1.0) -> str:
+    return "–" if x is None else f"{scale * x:+.{digits}f}"
+
+
+def _effect(block: dict[str, Any] | None) -> str:
+    if not block or block.get("mean") is None:
+        return ""
+    return f"{_signed(block['mean'], 2)} [{_signed(block['ci_low'], 2)}, {_signed(block['ci_high'], 2)}]"
+
+
+def _delta_p(block: dict[str, Any] | None) -> str:
+    if not block or block.get("diff") is None:
+        return ""
+    return f"{_signed(block['diff'], 0, 100)} [{_signed(block['ci_low'], 0, 100)}, {_signed(block['ci_high'], 0, 100)}]"
+
+
+def _money(x: float | None) -> str:
+    return "–" if x is None else f"{x:,.0f} 亿元"
+
+
+def key_lines(data: dict[str, Any]) -> list[str]:
+    """P(all five), the public cost and what the policy adds for it, as lines under the table."""
+    start, end = data["start_year"], data["end_year"]
+    lines = []
+    every = data.get("all_emerging")
+    if every:
+        lines.append(f"All five emerging clusters reach {data['targets']['emerging_cagr']:g} %: "
+                     f"{_chance(every)} of replicates")
+    cost = data.get("public_cost")
+    if cost:
+        total = cost["total"]
+        lines.append(f"Public cost {start + 1}–{end}: {_money(total['median'])} "
+                     f"[{_money(total['p5'])}, {_money(total['p95'])}] (median [5, 95 %] across replicates)")
+    effects = data.get("counterfactual")
+    if effects:
+        name = effects["scenario"]
+        extra, per = effects["extra_cost"], effects["revenue_per_yi"]
+        every = effects["all_emerging"]
+        line = (f"Against {name}: extra public cost {_money(extra['mean'])}; "
+                f"P(all five) {_delta_p(every)} points")
+        if per["ratio"] is not None:
+            line += (f"; extra revenue of the nine clusters per 亿 of extra public money {per['ratio']:.1f} 亿元 "
+                     f"[{per['ci_low']:.1f}, {per['ci_high']:.1f}]")
+        lines.append(line)
+    return lines
+
+
 def print_summary(data: dict[str, Any], name: str, spec: Any, folder: Path, wall_time: float) -> None:
     """The summary as a rich table on stdout, notes under it, then the results folder."""
     from rich.console import Console
@@ -91,13 +147,19 @@ def print_summary(data: dict[str, Any], name: str, spec: Any, folder: Path, wall
     start, end = data["start_year"], data["end_year"]
     target, tolerance = data["targets"]["emerging_cagr"], data["targets"]["pillar_tolerance"]
     console.print(summary_table(data, name, spec.simulation.seed, console.width, spec.description))
+    for line in key_lines(data):
+        console.print(line)
     notes = (
         f"Revenue: above-scale operating revenue in 亿元 (100 million CNY) a year; {start}: the drawn "
         f"start values, {end}: the year's mean; medians across replicates. CAGR {start}→{end}: median "
         f"and 5th-95th percentiles across replicates. Gap: a pillar's CAGR minus the city's industrial "
         f"CAGR. P: share of replicates meeting the target (emerging: CAGR ≥ {target:g} %; pillars: "
-        f"keeping pace with city industry, gap ≥ −{tolerance:g} pp), with its 95 % Wilson confidence interval."
+        f"keeping pace with city industry, gap ≥ −{tolerance:g} pp), with its 95 % Wilson confidence interval: "
+        f"Monte-Carlo precision only; the spread across replicates is the uncertainty about the world."
     )
+    if data.get("counterfactual"):
+        notes += (f" Δ: the scenario minus its counterfactual ({data['counterfactual']['scenario']}: the same "
+                  f"uncertainties and seeds, its levers), mean paired difference with a 95 % interval.")
     console.print(notes, width=min(console.width, 100), style="dim")
     console.print(f"Results: {folder}  ({data['replicates']} replicates in {wall_time:.1f} s)")
 

@@ -64,6 +64,7 @@ class Scenario:
     sha256: str
     sources: tuple[Path, ...]
     overrides: tuple[str, ...]
+    counterfactual: Path | None = None  # the scenario "what the policy adds" is measured against
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: bool = True) -> Scenario:
@@ -104,7 +105,23 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: b
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         sources=tuple(s.path for s in chain),
         overrides=overrides,
+        counterfactual=_counterfactual(spec.counterfactual, origins.get(("counterfactual",)), path, locate),
     )
+
+
+def _counterfactual(name: str, origin: _Origin | None, path: Path, locate: _Locator) -> Path | None:
+    """The counterfactual scenario's path, relative to the file that names it ("" = none).
+
+    Whether it exists is checked where it is run (a copied scenario need not bring it along).
+    """
+    if not name:
+        return None
+    where = origin[1] if origin is not None else None
+    folder = where.path.parent if isinstance(where, _Source) else path.parent
+    target = folder / name
+    if target.resolve() == path.resolve():
+        raise locate.error("a scenario cannot be its own counterfactual; use \"\" for none", ("counterfactual",))
+    return target
 
 
 def parse_set_option(option: str) -> tuple[tuple[str, ...], Any]:

@@ -96,17 +96,34 @@ class SubsidyLever(Section):
 
 
 class LandLever(Section):
+    """Industrial land through redevelopment (工改工, policy 四(二)); the programme adds to market redevelopment."""
+
     enabled: bool
-    redevelopment_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]
+    redevelopment_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]  # programme's own addition
     floor_multiplier: Annotated[float, Field(gt=0.0, le=20.0)]
-    min_project_mu: Annotated[float, Field(gt=0.0, le=10_000.0)]
+    min_project_mu: Annotated[float, Field(ge=1.0, le=10_000.0)]
     cluster_priority_share: Share
+    award_per_mu: Annotated[float, Field(ge=0.0, le=100.0)]  # M CNY per mu of priority project land
+    land_price_discount: Share  # share of the land price forgone on priority land
+    emerging_base_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]
+    emerging_base_towns: list[str]  # towns hosting the strategic emerging industry bases
+
+    @field_validator("emerging_base_towns")
+    @classmethod
+    def _base_towns_known(cls, v: list[str]) -> list[str]:
+        towns = town_ids()
+        for town in v:
+            if town not in towns:
+                raise ValueError(f"unknown town {town!r}; see simulation/data/towns.csv")
+        if len(set(v)) != len(v):
+            raise ValueError("a town is listed twice")
+        return v
 
 
 class TalentLever(Section):
     enabled: bool
-    subsidy: NonNeg
-    budget_cap: NonNeg
+    subsidy: Annotated[float, Field(ge=0.0, le=10.0)]  # M CNY per skilled worker a year
+    budget_cap: Annotated[float, Field(ge=0.0, le=10_000.0)]  # 亿元 a year
     graduate_places: Annotated[float, Field(ge=0.0, le=1e6)]
 
 
@@ -157,12 +174,29 @@ class CoreZones(Section):
 
 
 class Agencies(Section):
+    """One promotion agency per policy cluster; its budget is split among its services.
+
+    What is left after attraction, matchmaking and finance matching goes to innovation services
+    for small members (common-technology and R&D support).
+    """
+
     enabled: bool
-    budget: NonNeg
+    budget: Annotated[float, Field(ge=0.0, le=1_000.0)]  # 亿元 a year per agency
     screening_quality: Share
-    investment_attraction: bool
-    matchmaking: bool
-    finance_matching: bool
+    attraction_share: Share
+    matchmaking_share: Share
+    finance_share: Share
+    incentive_share: Annotated[float, Field(ge=0.0, le=1.0)]  # of an attracted investor's first investment
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> Agencies:
+        total = self.attraction_share + self.matchmaking_share + self.finance_share
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"attraction_share + matchmaking_share + finance_share add up to {total:.3g}; "
+                "they must add up to at most 1 (the rest goes to innovation services)"
+            )
+        return self
 
 
 class Levers(Section):
@@ -187,10 +221,28 @@ class Baseline(Section):
 
 
 class Demand(Section):
-    growth: ClusterGrowth
+    growth: ClusterGrowth  # real growth of each cluster's market, % a year
     volatility: uncertain(ge=0.0, le=50.0)
     persistence: uncertain(ge=0.0, le=0.99)
     io_strength: uncertain(ge=0.0, le=1.0)
+    macro_volatility: uncertain(ge=0.0, le=50.0)  # sd of the common city-wide demand factor, % a year
+    macro_persistence: uncertain(ge=0.0, le=0.99)  # its quarterly AR(1) coefficient
+
+
+class Prices(Section):
+    """Industrial producer prices: the national PPI by year (an input) and its pass-through to the clusters."""
+
+    ppi: dict[str, uncertain(ge=-50.0, le=100.0)]  # year -> % change on the year before
+    later: uncertain(ge=-50.0, le=100.0)  # % a year for every year not listed in ppi
+    passthrough: uncertain(ge=0.0, le=2.0)
+
+    @field_validator("ppi")
+    @classmethod
+    def _years(cls, v: dict) -> dict:
+        for key in v:
+            if not (key.isdigit() and len(key) == 4):
+                raise ValueError(f"ppi keys are years such as \"2021\"; got {key!r}")
+        return v
 
 
 class ShockEvent(Section):
@@ -232,6 +284,7 @@ class Behaviour(Section):
     base_margin: uncertain(ge=-0.5, le=0.5)
     margin_slope: uncertain(ge=0.0, le=1.0)
     productivity_dispersion: uncertain(ge=0.0, le=3.0)
+    interest_rate: uncertain(ge=0.0, le=0.5)  # a year, on drawn credit
 
 
 class LandUncertainty(Section):
@@ -244,8 +297,12 @@ class LandUncertainty(Section):
     initial_modern_share: uncertain(ge=0.0, le=1.0)
     city_floor_million_m2: uncertain(ge=1.0, le=10_000.0)
     old_floor_ratio: uncertain(ge=0.0, le=10.0)
+    market_floor_multiplier: uncertain(ge=0.1, le=20.0)  # m2 of floor per m2 of land, market-led projects
     rent_elasticity: uncertain(ge=0.0, le=10.0)
     rent_cost_share: uncertain(ge=0.0, le=0.5)
+    supply_elasticity: uncertain(ge=0.0, le=10.0)  # market redevelopment's response to rents
+    industrial_land_price: uncertain(ge=0.0, le=100.0)  # M CNY per mu
+    refit_cost: uncertain(ge=0.0001, le=1.0)  # M CNY per m2 to refit old floor as modern floor
 
 
 class TalentUncertainty(Section):
@@ -254,27 +311,40 @@ class TalentUncertainty(Section):
     inflow_rate: uncertain(ge=0.0, le=1.0)
     attrition_rate: uncertain(ge=0.0, le=1.0)
     skilled_income: uncertain(ge=0.001, le=100.0)
+    graduate_place_cost: uncertain(ge=0.0, le=10.0)  # M CNY per jointly trained graduate a year
+    wage_response: uncertain(ge=0.0, le=50.0)  # skilled-wage rise per unit of unfilled demand (share of employment)
 
 
 class FundUncertainty(Section):
     reach_target_probability: uncertain(ge=0.0, le=1.0)
     partial_raise: uncertain(ge=0.0, le=1.0)
-    private_coinvest: uncertain(ge=0.0, le=10.0)
+    private_coinvest: uncertain(ge=0.0, le=10.0)  # private yuan wanted per fund yuan
+    private_pool: uncertain(ge=0.0, le=10_000.0)  # 亿元 a year of private venture capital for co-investment
+    management_fee: uncertain(ge=0.0, le=0.1)  # a year, on raised capital
 
 
 class PolicyUncertainty(Section):
-    attraction_cost: uncertain(ge=0.001, le=100.0)
-    investment_inflow: uncertain(ge=0.0, le=100.0)
+    investment_inflow: uncertain(ge=0.0, le=100.0)  # projects won a year per 100 above-scale firms, no agency
+    base_win_share: uncertain(ge=0.01, le=0.99)  # Dongguan's share of the region's mobile projects, no agency
+    promotion_effect: uncertain(ge=0.0, le=10.0)  # most an agency's promotion raises the odds of winning, - 1
+    promotion_half_cost: uncertain(ge=0.001, le=1_000.0)  # M CNY per project in the pipeline for half of it
+    incentive_elasticity: uncertain(ge=0.0, le=20.0)  # odds of winning per log of (1 + incentive share)
+    rent_sensitivity: uncertain(ge=0.0, le=20.0)  # odds of winning per log of the rent index (negative)
     attracted_firm_size: uncertain(ge=1.0, le=100_000.0)
-    matchmaking_effect: uncertain(ge=0.0, le=0.2)
-    finance_matching_effect: uncertain(ge=0.0, le=5.0)
+    matchmaking_effect: uncertain(ge=0.0, le=0.2)  # most demand growth a year matchmaking adds for small members
+    matchmaking_half_cost: uncertain(ge=0.001, le=100.0)  # M CNY a year per small member for half of it
+    finance_matching_effect: uncertain(ge=0.0, le=5.0)  # most extra credit access for constrained members
+    finance_half_cost: uncertain(ge=0.001, le=100.0)  # M CNY a year per constrained member for half of it
+    services_rd_response: uncertain(ge=0.0, le=5.0)  # members' own extra R&D per yuan of agency services
     zone_entry_multiplier: uncertain(ge=1.0, le=10.0)
     zone_diminishing: uncertain(ge=0.0, le=1.0)
+    zone_half_money: uncertain(ge=0.001, le=10_000.0)  # M CNY a year of zone money for half the zone effect
 
 
 class Uncertainties(Section):
     baseline: Baseline
     demand: Demand
+    prices: Prices
     shocks: Shocks
     behaviour: Behaviour
     land: LandUncertainty
@@ -314,6 +384,7 @@ class ScenarioSpec(Section):
     """A whole, resolved scenario (after ``extends``, calibration and ``--set`` are applied)."""
 
     description: str
+    counterfactual: str = ""  # scenario file (relative to the file that sets it) for "what the policy adds"
     simulation: Simulation
     targets: Targets
     levers: Levers
