@@ -36,7 +36,7 @@ PROGRAMMES: dict[str, tuple[str, str]] = {
     "agency_finance": ("services", "agencies: finance matching (guarantees, interest support)"),
     "agency_services": ("services", "agencies: innovation services for small members"),
     "zone_matching": ("redevelopment", "core zones: city-town matching money (refits)"),
-    "land_awards": ("redevelopment", "awards for priority redevelopment projects"),
+    "land_awards": ("redevelopment", "awards for the redevelopment programme's projects"),
     "forgone_land_revenue": ("forgone", "land revenue forgone on priority land"),
     "fund_capital": ("firms", "guidance funds: equity invested"),
     "fund_fees": ("services", "guidance funds: management fees"),

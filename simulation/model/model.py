@@ -141,6 +141,7 @@ class ClusterModel(mesa.Model):
         # costs of city-wide land programmes are shared among the clusters by their 2020 floor
         floor_2020 = self.cells.occupied_floor_by_cluster
         self._land_cost_weights = {
+            "industrial": floor_2020 / max(floor_2020.sum(), 1.0),
             "priority": floor_2020 * POLICY_CLUSTERS / max((floor_2020 * POLICY_CLUSTERS).sum(), 1.0),
             "base": floor_2020 * EMERGING_CLUSTERS / max((floor_2020 * EMERGING_CLUSTERS).sum(), 1.0),
         }
@@ -255,10 +256,11 @@ class ClusterModel(mesa.Model):
             town.step()
         lever, land = self.levers.land, self.p.land
         city = 1.0 / self.floor_share  # city-wide land per modelled unit
+        programme_mu = float(t.due["programme_mu"][:, now].sum()) * city
         priority_mu = float(t.due["priority_mu"][:, now].sum()) * city
         base_mu = float(t.due["base_mu"][:, now].sum()) * city
-        if priority_mu > 0 and lever.award_per_mu > 0:
-            self.ledger.book("land_awards", slice(None), lever.award_per_mu * priority_mu * self._land_cost_weights["priority"])
+        if programme_mu > 0 and lever.award_per_mu > 0:
+            self.ledger.book("land_awards", slice(None), lever.award_per_mu * programme_mu * self._land_cost_weights["industrial"])
         forgone = land.industrial_land_price * lever.land_price_discount
         if forgone > 0 and (priority_mu + base_mu) > 0:
             cost = forgone * (priority_mu * self._land_cost_weights["priority"] + base_mu * self._land_cost_weights["base"])

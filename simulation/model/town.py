@@ -14,9 +14,10 @@ delivery lag:
 
 - market projects: redevelopment owners undertake without a programme; their number follows the
   town's rents (developers build more where floor is scarce, ``supply_elasticity``);
-- programme projects: what the city's redevelopment programme adds on top (``levers.land``);
-  a share ``cluster_priority_share`` of their floor is reserved for the priority clusters, and
-  the city pays an award per mu and forgoes part of the land price on that floor;
+- programme projects: what the city's redevelopment programme adds on top (``levers.land``); the
+  city pays an award per mu for them (the programme's price: owners redevelop because of it), and
+  a share ``cluster_priority_share`` of their floor is reserved for the priority clusters, on
+  land supplied below its price (forgone land revenue);
 - base projects: the strategic emerging industry bases, floor for the emerging clusters only,
   on land the city supplies below its price.
 
@@ -40,9 +41,9 @@ if TYPE_CHECKING:
 
 POLICY = np.array([c != "other" for c in CLUSTERS])
 EMERGING_MASK = np.array([c in EMERGING for c in CLUSTERS])
-#: what falls due at a step: m2 of old floor demolished, m2 delivered by destination grade,
-#: and mu of priority land delivered (for the awards and forgone land revenue)
-DUE = ("demolish", "deliver_modern", "deliver_reserved", "deliver_base", "priority_mu", "base_mu")
+#: what falls due at a step: m2 of old floor demolished, m2 delivered by destination grade, and mu
+#: of programme, priority and base land delivered (for the awards and the forgone land revenue)
+DUE = ("demolish", "deliver_modern", "deliver_reserved", "deliver_base", "programme_mu", "priority_mu", "base_mu")
 
 
 class TownTable:
@@ -137,6 +138,7 @@ class Town(mesa.Agent):
         priority_m2 = programme_m2 * land.priority_share
         due["deliver_reserved"][i, deliver_at] += priority_m2 * land.multiplier
         due["deliver_modern"][i, deliver_at] += (programme_m2 - priority_m2) * land.multiplier + market_m2 * land.market_multiplier
+        due["programme_mu"][i, deliver_at] += programme_m2 / MU_M2
         due["priority_mu"][i, deliver_at] += priority_m2 / MU_M2
         # base land is mostly reserved land released for building: no old floor to demolish
         due["deliver_base"][i, deliver_at] += base * land.project_mu * MU_M2 * land.multiplier
