@@ -526,10 +526,13 @@ def test_relabelling_reduces_the_real_rd_increase() -> None:
 # --- demand ----------------------------------------------------------------------------------
 
 
+YEARS = range(2021, 2031)
+
+
 def _demand_params(volatility: float = 4.0) -> SimpleNamespace:
     growth = SimpleNamespace(**{c: 3.0 + i for i, c in enumerate(CLUSTERS)})
     return SimpleNamespace(growth=growth, volatility=volatility, persistence=0.7, io_strength=0.3,
-                           macro_volatility=volatility, macro_persistence=0.7)
+                           macro_volatility=volatility, macro_persistence=0.7, macro_shocks={})
 
 
 def _event(cluster: str, start: float, years: float, change: float) -> SimpleNamespace:
@@ -538,8 +541,8 @@ def _event(cluster: str, start: float, years: float, change: float) -> SimpleNam
 
 def test_a_named_shock_moves_demand_only_during_its_window() -> None:
     events = {"slump": _event("ngei", 2022.0, 1.0, -15.0)}
-    plain = MarketDemand(_demand_params(), {}, 4, np.random.default_rng(0))
-    shocked = MarketDemand(_demand_params(), events, 4, np.random.default_rng(0))
+    plain = MarketDemand(_demand_params(), {}, 4, np.random.default_rng(0), years=YEARS)
+    shocked = MarketDemand(_demand_params(), events, 4, np.random.default_rng(0), years=YEARS)
     plain_rng, shocked_rng = np.random.default_rng(1), np.random.default_rng(1)
     expected = np.zeros(len(CLUSTERS))
     expected[NGEI] = -0.15
@@ -560,7 +563,7 @@ def test_a_named_shock_moves_demand_only_during_its_window() -> None:
 
 
 def test_demand_without_volatility_or_events_is_the_trend() -> None:
-    d = MarketDemand(_demand_params(volatility=0.0), {}, 4, np.random.default_rng(0))
+    d = MarketDemand(_demand_params(volatility=0.0), {}, 4, np.random.default_rng(0), years=YEARS)
     rng = np.random.default_rng(1)
     for k in range(8):
         np.testing.assert_array_equal(d.step(2021.0 + k / 4, rng), d.trend)
@@ -568,7 +571,7 @@ def test_demand_without_volatility_or_events_is_the_trend() -> None:
 
 def test_overlapping_shocks_add_up() -> None:
     events = {"a": _event("semi", 2021.0, 2.0, -5.0), "b": _event("semi", 2022.0, 1.0, -10.0)}
-    d = MarketDemand(_demand_params(), events, 4, np.random.default_rng(0))
+    d = MarketDemand(_demand_params(), events, 4, np.random.default_rng(0), years=YEARS)
     semi = CLUSTER_INDEX["semi"]
     assert d.event_effect(2020.75)[semi] == 0.0
     assert d.event_effect(2021.0)[semi] == pytest.approx(-0.05)

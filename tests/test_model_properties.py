@@ -161,12 +161,21 @@ def check_result(r: ReplicateResult, n_steps: int) -> None:
     """Consistency of a run's recorded series."""
     C, T, Y = CLUSTER_METRICS, TOWN_METRICS, CITY_METRICS
     assert r.cluster.shape[0] == r.town.shape[0] == r.city.shape[0] == n_steps + 1
-    for array in (r.cluster, r.town, r.city):
-        assert np.isfinite(array).all()
+    year_end = np.zeros(n_steps + 1, dtype=bool)
+    year_end[r.steps_per_year :: r.steps_per_year] = True
+    for array, metrics in ((r.cluster, C), (r.town, T), (r.city, Y)):
+        kinds = [kind for kind, *_ in metrics.values()]
+        annual = [j for j, kind in enumerate(kinds) if kind == "annual"]
+        other = [j for j, kind in enumerate(kinds) if kind != "annual"]
+        assert np.isfinite(array[..., other]).all()
+        # statistics of a whole year exist at its last step only (growth needs a comparable base)
+        assert np.isnan(array[~year_end][..., annual]).all()
+        assert np.isfinite(array[year_end][..., [j for j in annual if "growth" not in list(metrics)[j]]]).all()
     # every metric is a count, an amount, a level or an index; only money that comes back is negative
-    signed_city = [_metric(Y, "public_cost"), _metric(Y, "cost_fund_returns")]
-    assert (r.town >= 0).all() and (np.delete(r.city, signed_city, axis=1) >= 0).all()
-    assert (np.delete(r.cluster, _metric(C, "public_money"), axis=2) >= 0).all()
+    signed_city = [_metric(Y, "public_cost"), _metric(Y, "cost_fund_returns"), _metric(Y, "industrial_va_growth_comparable")]
+    assert (r.town >= 0).all() and (np.nan_to_num(np.delete(r.city, signed_city, axis=1)) >= 0).all()
+    signed = [_metric(C, "public_money"), _metric(C, "va_growth_comparable")]
+    assert (np.nan_to_num(np.delete(r.cluster, signed, axis=2)) >= 0).all()
     assert (r.city[:, _metric(Y, "cost_fund_returns")] <= 0).all()
     cl, tw, ci = r.cluster, r.town, r.city
     assert (cl[..., _metric(C, "abovescale_firms")] <= cl[..., _metric(C, "firms")]).all()
@@ -195,9 +204,10 @@ def check_annual_nans(r: ReplicateResult) -> None:
         assert annual.shape[0] == len(r.years)
         expected = np.zeros(annual.shape, dtype=bool)
         for j, kind in enumerate(kinds):
-            if kind == "flow":
+            if kind in ("flow", "annual"):
                 expected[0, ..., j] = True
-        np.testing.assert_array_equal(np.isnan(annual), expected)
+        growth = [j for j, name in enumerate(metrics) if "growth" in name]  # NaN where nothing is comparable
+        np.testing.assert_array_equal(np.delete(np.isnan(annual), growth, axis=-1), np.delete(expected, growth, axis=-1))
 
 
 @PROPERTY_SETTINGS

@@ -7,7 +7,7 @@ functions below are pure functions of arrays; :func:`compute_moments` puts them 
 
 The targets, their bands and the reasons for each band are in
 :data:`simulation.analysis.scorecard.TARGETS`; the sources are these (see also
-``/work/shared/docs/evidence.md`` and ``simulation/data/city.csv``):
+``docs/evidence.md`` and ``simulation/data/city.csv``):
 
 Stylised facts of firm populations (evidence.md, "Patterns the simulated firm population should show")
 
@@ -39,7 +39,9 @@ City figures of 2021 (``simulation/data/city.csv``, grade A: Dongguan statistics
 Statistical Yearbook 2024 table 12-6; the semiconductor cluster action plan 2022-2025)
 
 * ``abovescale_firms_growth_2021``: above-scale industrial firms 11,525 (2020) → 12,778 (2021),
-  +10.9 %. The city series ``abovescale_industrial_firms``, end of 2021 over the start state.
+  +10.9 %. On the statistics' basis (a firm counts when its current-price revenue for the year is
+  at least 20 M CNY): the city series ``abovescale_industrial_firms_stat`` for 2021 over the start
+  state (the 2020 annual figures).
 * ``industrial_growth_2021``: above-scale industrial value added +10.2 % (real) in 2021. The
   statistics bureau computes growth on a comparable basis (the same firms in both years), so the
   moment is the revenue growth of the firms above scale in 2021 that also existed in 2020,
@@ -49,7 +51,7 @@ Statistical Yearbook 2024 table 12-6; the semiconductor cluster action plan 2022
   apparel, footwear and hats 7.1 %, food and beverages 10.5 %; compared with the clusters ``ngei``,
   ``hem`` (a subset of its group), ``tex`` and ``food``, on the same comparable basis.
 * ``semi_revenue_2021``: semiconductor and IC main-business revenue ≈ 256 亿元 in 2021. The cluster
-  series ``revenue`` (above-scale firms) of ``semi``, mean over 2021.
+  series ``revenue_stat`` of ``semi``: 2021 current-price revenue of the firms above scale in 2021.
 
 Units: growth rates and shares in %, the 90–10 ratio as a ratio, revenue in 亿元.
 """
@@ -364,9 +366,12 @@ def series_moments(result: ReplicateResult) -> dict[str, float]:
     out = {"turnover": turnover_rate(entrants, exits, firms)}
     y = DATA_YEAR - result.start_year
     if 1 <= y < city.shape[0]:
-        count = city[:, list(CITY_METRICS).index("abovescale_industrial_firms")]
-        out[f"abovescale_firms_growth_{DATA_YEAR}"] = growth_percent(count[y - 1], count[y])
-        out[f"semi_revenue_{DATA_YEAR}"] = float(cluster[y, CLUSTER_INDEX["semi"], names.index("revenue")])
+        # the statistics' basis: a firm counts in a year when its revenue for the year reaches 20 M
+        # CNY in current prices; the start state holds the start year's annual figures
+        counts = city[:, list(CITY_METRICS).index("abovescale_industrial_firms_stat")]
+        base = city[0, list(CITY_METRICS).index("abovescale_industrial_firms")] if y == 1 else counts[y - 1]
+        out[f"abovescale_firms_growth_{DATA_YEAR}"] = growth_percent(base, counts[y])
+        out[f"semi_revenue_{DATA_YEAR}"] = float(cluster[y, CLUSTER_INDEX["semi"], names.index("revenue_stat")])
     else:
         out[f"abovescale_firms_growth_{DATA_YEAR}"] = math.nan
         out[f"semi_revenue_{DATA_YEAR}"] = math.nan

@@ -9,6 +9,12 @@ electronics slump), plus a share of its buyer clusters' surprises passed up the 
 ``simulation/data/io_links.csv``). Exposures to the common factor are per cluster
 (``simulation/data/cluster_traits.csv``, ``macro_loading``). Without the common factor the
 clusters' shocks would be independent and the city's growth would be narrowed by diversification.
+
+The common factor is yearly: m_y = ρ m_{y−1} + sqrt(1 − ρ²) σ z_y, from 0 in the start year, with
+``macro_volatility`` σ and ``macro_persistence`` ρ. Its standardised innovations z_y are
+uncertain values of their own (``macro_shocks``, one per year, standard normal unless a scenario
+or a posterior says otherwise; a year not listed draws one from its own keyed stream), so data
+assimilation can condition the years already observed.
 """
 
 from __future__ import annotations
@@ -21,18 +27,25 @@ from simulation.datapack import CLUSTER_INDEX, CLUSTERS, cluster_traits, io_link
 
 
 class MarketDemand:
-    def __init__(self, demand: SimpleNamespace, events: dict, steps_per_year: int, rng: np.random.Generator):
+    def __init__(self, demand: SimpleNamespace, events: dict, steps_per_year: int, rng: np.random.Generator,
+                 years: range, draw_shock=None):
         self.dt = 1.0 / steps_per_year
         self.trend = np.array([getattr(demand.growth, c) for c in CLUSTERS]) / 100.0
         self.persistence = demand.persistence
         # innovation sd such that the stationary sd of the surprise equals `volatility`
         self.innovation_sd = demand.volatility / 100.0 * np.sqrt(1.0 - demand.persistence**2)
-        self.macro_persistence = demand.macro_persistence
-        self.macro_sd = demand.macro_volatility / 100.0 * np.sqrt(1.0 - demand.macro_persistence**2)
         self.loading = np.array(cluster_traits().macro_loading)
-        start = rng.standard_normal(len(CLUSTERS) + 1)
-        self.surprise = start[:-1] * demand.volatility / 100.0
-        self.macro = start[-1] * demand.macro_volatility / 100.0
+        self.surprise = rng.standard_normal(len(CLUSTERS)) * demand.volatility / 100.0
+        rho, sd = demand.macro_persistence, demand.macro_volatility / 100.0
+        self.macro_by_year: dict[int, float] = {}
+        level = 0.0
+        for year in years:
+            z = demand.macro_shocks.get(str(year))
+            if z is None:
+                z = draw_shock(year) if draw_shock is not None else 0.0
+            level = rho * level + np.sqrt(1.0 - rho * rho) * sd * z
+            self.macro_by_year[year] = level
+        self.macro = 0.0
         links = np.zeros((len(CLUSTERS), len(CLUSTERS)))
         for supplier, buyer, weight in io_links():
             links[CLUSTER_INDEX[supplier], CLUSTER_INDEX[buyer]] = weight
@@ -53,9 +66,8 @@ class MarketDemand:
 
     def step(self, time: float, rng: np.random.Generator) -> np.ndarray:
         """Advance one step; return each cluster's demand growth, a year-rate fraction."""
-        draws = rng.standard_normal(len(CLUSTERS) + 1)
-        self.surprise = self.persistence * self.surprise + self.innovation_sd * draws[:-1]
-        self.macro = self.macro_persistence * self.macro + self.macro_sd * draws[-1]
+        self.surprise = self.persistence * self.surprise + self.innovation_sd * rng.standard_normal(len(CLUSTERS))
+        self.macro = self.macro_by_year.get(int(np.floor(time + 1e-9)), 0.0)
         own = self.surprise + self.loading * self.macro + self.event_effect(time)
         self.growth = self.trend + own + self.links @ own
         return self.growth

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, cluster_traits, town_ids
+from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, town_ids
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
@@ -62,17 +62,17 @@ class Firm(mesa.Agent):
     def floor_space(self) -> float:
         """m2 of industrial floor occupied (fixed proportion of capacity)."""
         c = self.model.firms.cluster[self.row]
-        return cluster_traits().floor_per_revenue[c] * self.capacity
+        return self.model.floor_per_capacity[c] * self.capacity
 
     @property
     def employees(self) -> float:
         c = self.model.firms.cluster[self.row]
-        return self.capacity / cluster_traits().revenue_per_employee[c]
+        return self.capacity * self.model.employees_per_capacity[c]
 
     @property
     def skilled_talent(self) -> float:
         c = self.model.firms.cluster[self.row]
-        return self.employees * cluster_traits().talent_share[c]
+        return self.capacity * self.model.talent_per_capacity[c]
 
     @property
     def fund_backed(self) -> bool:

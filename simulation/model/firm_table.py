@@ -35,6 +35,10 @@ COLUMNS: dict[str, type] = {
     "little_giant": np.bool_,  # 专精特新 "little giant"
     "fund_equity": np.float64,  # M CNY of fund equity received
     "public_cash": np.float64,  # M CNY of public money received into cash since entry (the ledger's mirror)
+    "revenue_year": np.float64,  # M CNY, real revenue so far this calendar year (the statistics' annual basis)
+    "nominal_year": np.float64,  # M CNY, the same in current prices
+    "revenue_last": np.float64,  # M CNY, real revenue of the last full calendar year (0 if not alive all of it)
+    "nominal_last": np.float64,  # M CNY, the same in current prices
     "origin": np.int8,  # 0 initial population, 1 spin-off, 2 attracted by an agency, 3 external investment
     "birth_step": np.int32,
 }

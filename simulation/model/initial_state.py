@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, cluster_traits, town_weights, towns
+from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, town_weights, towns
 from simulation.model.firm_rules import absorptive_capacity, efficiency, size_factor
 from simulation.model.firm_table import FirmTable
 
@@ -24,7 +24,9 @@ SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
 BELOW_SCALE_MIN = 2.0  # M CNY a year, the smallest firm modelled
 UNRELATED_TOWN_WEIGHT = {"other": 0.3}  # weight where a town does not list the cluster
 DEFAULT_UNRELATED = 0.03
-SURVIVOR_MARGIN = 0.3  # log-TFP above break-even that 2020 incumbents have at least (covers idle-capacity costs)
+SURVIVOR_SLACK = 0.3  # log-TFP below break-even that a 2020 incumbent may have: its losses are recent
+CASH_START = 0.05  # cash an incumbent holds, share of its revenue, before what its margin has added ...
+CASH_YEARS = 2.0  # ... over this many years (loss-makers start with little cash or in debt)
 
 
 def location_weights() -> np.ndarray:
@@ -73,8 +75,8 @@ def build_population(
     below_scale_ratio: float,
     steps_per_year: int,
     rng: np.random.Generator,
+    rd_intensity: np.ndarray,
 ) -> None:
-    traits = cluster_traits()
     where = location_weights()
     sd_transient = behaviour.productivity_volatility / np.sqrt(max(1e-9, 1.0 - behaviour.productivity_persistence**2))
     for c, cid in enumerate(CLUSTERS):
@@ -89,6 +91,12 @@ def build_population(
         shift = np.average(logprod, weights=revenue)  # the cluster's 2020 frontier is 0
         permanent -= shift
         logprod -= shift
+        # loss-making incumbents exist in 2020 (the survivors' margins reach down to SURVIVOR_SLACK
+        # below break-even); their cash shows it, so persistent losses close them in a year or two
+        margin = behaviour.base_margin + behaviour.margin_slope * (logprod - logprod.mean())
+        cash = revenue * (CASH_START + CASH_YEARS * margin)
+        losing = margin < 0
+        loss_streak = np.where(losing, rng.integers(0, 4, n), 0).astype(np.int32)
         utilisation = rng.uniform(0.8, 0.95, n)
         capacity = revenue / efficiency(logprod) / utilisation
         p = where[:, c] / where[:, c].sum()
@@ -106,9 +114,12 @@ def build_population(
             absorptive=absorptive_capacity(permanent),
             knowledge=1.0,
             logprod=logprod,
-            rd=traits.rd_intensity[c] * revenue,
-            rd_base=traits.rd_intensity[c] * revenue,
-            cash=0.1 * revenue,
+            rd=rd_intensity[c] * revenue,
+            rd_base=rd_intensity[c] * revenue,
+            revenue_last=revenue,  # the drawn revenue is the firm's 2020 annual figure (2020 prices)
+            nominal_last=revenue,
+            cash=cash,
+            loss_streak=loss_streak,
             capital=behaviour.capital_per_revenue * revenue / utilisation,
             age=age,
             above_scale=revenue >= ABOVE_SCALE_THRESHOLD,
@@ -122,15 +133,16 @@ def _productivity(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Permanent and transient log-TFP of incumbents, rank-correlated with size.
 
-    Incumbents in 2020 are survivors: a firm whose margin would be negative (log-TFP more than
-    base_margin / margin_slope below the mean of the untruncated distribution, 0) would have
-    exited, so such draws are redrawn (a truncated distribution).
+    Incumbents in 2020 are survivors: a firm whose margin would be far below zero (log-TFP more than
+    base_margin / margin_slope + SURVIVOR_SLACK below the mean of the untruncated distribution, 0)
+    would have exited, so such draws are redrawn (a truncated distribution). Firms with small
+    losses remain: loss-makers are a normal part of an industrial population.
     """
     n = revenue.size
     log_size = np.log(revenue)
     z_size = (log_size - log_size.mean()) / max(log_size.std(), 1e-9)
     rho = SIZE_PRODUCTIVITY_CORRELATION
-    floor = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9) + SURVIVOR_MARGIN
+    floor = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9) - SURVIVOR_SLACK
     permanent = np.empty(n)
     transient = np.empty(n)
     todo = np.arange(n)

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 from mesa.agentset import AgentSet
+from scipy.special import ndtri
 
 from simulation.datapack import CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits, town_ids
 from simulation.model import cells, entry, firm_rules, investors
@@ -68,12 +69,16 @@ class ClusterModel(mesa.Model):
         self.streams = Streams(self.rng)
         self.p = draw_parameters(spec.uncertainties, self.streams)
 
-        traits = cluster_traits()
+        traits, scale = cluster_traits(), self.p.traits
         self.n_clusters = len(CLUSTERS)
-        self.rd_intensity = np.array(traits.rd_intensity)
-        self.floor_per_capacity = np.array(traits.floor_per_revenue)
-        self.talent_per_capacity = np.array(traits.talent_share) / np.array(traits.revenue_per_employee)
-        self.employees_per_capacity = 1.0 / np.array(traits.revenue_per_employee)
+        # the clusters' technology (cluster_traits.csv, ASSUMPTION-graded) with this replicate's scales
+        self.rd_intensity = np.array(traits.rd_intensity) * scale.rd_intensity_scale
+        self.floor_per_capacity = np.array(traits.floor_per_revenue) * scale.floor_per_revenue_scale
+        revenue_per_employee = np.array(traits.revenue_per_employee) * scale.revenue_per_employee_scale
+        self.talent_per_capacity = np.array(traits.talent_share) * scale.talent_share_scale / revenue_per_employee
+        self.employees_per_capacity = 1.0 / revenue_per_employee
+        low, high = np.array(traits.va_ratio_low), np.array(traits.va_ratio_high)
+        self.va_ratio = low + scale.va_ratio_quantile * (high - low)
         self.needs_modern = np.array(traits.needs_modern_floor)
         self.industrial = np.array([c in INDUSTRIAL for c in CLUSTERS])
         self.location_weights = location_weights()
@@ -88,7 +93,8 @@ class ClusterModel(mesa.Model):
         self.private_capital = PrivateCapital(self.p.funds.private_pool * 100.0)
 
         self.firms = FirmTable(capacity=int(16_000 * (1 + sim.below_scale_ratio) * 1.6))
-        build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng)
+        build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng,
+                         self.rd_intensity)
         self.relative_productivity = self.firms.logprod[: self.firms.n].copy()
         self.productivity_change = np.zeros(self.firms.n)
         self.competitiveness = np.zeros(self.firms.n)
@@ -99,7 +105,12 @@ class ClusterModel(mesa.Model):
         self.towns = TownTable(self.n_steps + MAX_LAG_YEARS * sim.steps_per_year + 2)
         self.rent_change = np.zeros(self.towns.n)
         self._setup_towns()
-        self.demand = MarketDemand(self.p.demand, self.p.shocks.events, sim.steps_per_year, self.stream("demand"))
+        self.demand = MarketDemand(
+            self.p.demand, self.p.shocks.events, sim.steps_per_year, self.stream("demand"),
+            years=range(sim.start_year + 1, sim.end_year + 1),
+            # the draw a listed standard-normal value of that year would get (same key, same uniform)
+            draw_shock=lambda year: float(ndtri(self.streams.get(f"parameter:.demand.macro_shocks.{year}").random())),
+        )
         self.demand_growth = self.demand.growth
         self.agencies = self._setup_agencies()
         self.funds = AgentSet(
@@ -418,6 +429,17 @@ class ClusterModel(mesa.Model):
         before = self.towns.rent_index
         update_rents(self.towns, self.cells.occupied_floor, self.p.land.rent_elasticity)
         self.rent_change = np.log(self.towns.rent_index / before)
+
+    def statistical_scope(self, year: int) -> np.ndarray:
+        """Per cluster, how much the statistics' revenue exceeds the firms' own in ``year`` (software's
+        change of scope: each listed year's rise applies from that year on)."""
+        factor = 1.0
+        for listed, rise in self.p.statistics.software_scope.items():
+            if year >= int(listed):
+                factor *= 1.0 + rise
+        scope = np.ones(self.n_clusters)
+        scope[CLUSTER_INDEX["soft"]] = factor
+        return scope
 
     # --- aggregate views used by the rules and the recorder ------------------------------------
     def local_density_ratio(self) -> np.ndarray:

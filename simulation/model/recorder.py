@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.datapack import cluster_traits
+from simulation.datapack import ABOVE_SCALE_THRESHOLD
 from simulation.model.ledger import PROGRAMME_INDEX, PROGRAMMES
 from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, TOWN_METRICS, ReplicateResult
 
@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 YI = 100.0  # M CNY per 亿元
+ANNUAL = {scope: [name for name, (kind, *_) in metrics.items() if kind == "annual"]
+          for scope, metrics in (("cluster", CLUSTER_METRICS), ("city", CITY_METRICS))}
+
+
+def _annual(stats: dict[str, np.ndarray] | None, scope: str, width: int) -> dict[str, np.ndarray | float]:
+    """The annual statistics of ``scope`` at a year's last step, NaN at the others."""
+    if stats is None:
+        return {name: np.full(width, np.nan) if scope == "cluster" else np.nan for name in ANNUAL[scope]}
+    return {name: stats[name] if scope == "cluster" else float(stats[name][0]) for name in ANNUAL[scope]}
 SUBSIDIES = [PROGRAMME_INDEX[p] for p in ("rd_grants", "abovescale_rewards", "little_giant_rewards")]
 
 
@@ -30,13 +39,20 @@ class Recorder:
         self.cluster = np.zeros((steps, model.n_clusters, len(CLUSTER_METRICS)))
         self.town = np.zeros((steps, model.towns.n, len(TOWN_METRICS)))
         self.city = np.zeros((steps, len(CITY_METRICS)))
-        self.va_ratio = np.array(cluster_traits().va_ratio)
+        self.va_ratio = model.va_ratio
+        self.scope = model.statistical_scope  # year -> factor on the statistics' revenue, by cluster
         self._row = 0
 
     def record(self) -> None:
         m, f, n = self.m, self.m.firms, self.m.firms.n
         C, T = m.n_clusters, m.towns.n
         price = m.price_level
+        year_end = m.steps > 0 and m.steps % m.steps_per_year == 0
+        if m.steps > 0:  # the statistics' annual basis: each calendar year's revenue, firm by firm
+            alive = f.alive[:n]
+            f.revenue_year[:n] += np.where(alive, f.revenue[:n], 0.0) * m.dt
+            f.nominal_year[:n] += np.where(alive, f.revenue[:n] * price[f.cluster[:n]], 0.0) * m.dt
+        stats = self._year_statistics() if year_end else None
         rev_all, rev_above, firms, firms_above, capacity = (
             m.cells.revenue, m.cells.revenue_above, m.cells.firms, m.cells.firms_above, m.cells.capacity
         )
@@ -64,6 +80,7 @@ class Recorder:
             "entrants": m.step_flows.entrants,
             "exits": m.step_flows.exits,
             "attracted": m.step_flows.attracted,
+            **_annual(stats, "cluster", C),
         }
         r = self._row
         for j, name in enumerate(CLUSTER_METRICS):
@@ -99,10 +116,50 @@ class Recorder:
             "vacancy_rate": t.vacancy.sum() / max(t.floor_stock.sum(), 1.0),
             "price_level": float(price[ind].max()),
             "talent_inflow_multiplier": m.talent_multiplier,
+            **_annual(stats, "city", 1),
         }
         for j, name in enumerate(CITY_METRICS):
             self.city[r, j] = city_values[name]
         self._row += 1
+
+    def _year_statistics(self) -> dict[str, np.ndarray]:
+        """The calendar year just ended on the statistics' basis; then start the next year's accounts."""
+        m, f, n = self.m, self.m.firms, self.m.firms.n
+        C, ind = m.n_clusters, m.industrial
+        cluster = f.cluster[:n]
+        va = self.va_ratio[cluster]
+        above = f.alive[:n] & (f.nominal_year[:n] >= ABOVE_SCALE_THRESHOLD)
+        known = f.revenue_last[:n] > 0  # alive through all of last year: its figures are comparable
+        comparable = above & known
+        by = lambda weights: np.bincount(cluster, weights=weights, minlength=C)  # noqa: E731
+        now, before = by(np.where(comparable, va * f.revenue_year[:n], 0.0)), by(np.where(comparable, va * f.revenue_last[:n], 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            growth = np.where(before > 0, (now / before - 1.0) * 100.0, np.nan)
+            city_growth = (now[ind].sum() / before[ind].sum() - 1.0) * 100.0 if before[ind].sum() > 0 else np.nan
+        upgraded = above & known & (f.nominal_last[:n] < ABOVE_SCALE_THRESHOLD)
+        # the statistics' scope: software's figures include arms that registered in the city (a
+        # change of scope, not growth), applied to the statistics, never to the firms
+        scope = self.scope(m.start_year + m.steps // m.steps_per_year)
+        stats = {
+            "abovescale_firms_stat": by(above.astype(float)),
+            "value_added_stat": by(np.where(above, va * f.nominal_year[:n], 0.0)) / YI * scope,
+            "va_growth_comparable": growth,
+            "revenue_stat": by(np.where(above, f.nominal_year[:n], 0.0)) / YI * scope,
+        }
+        stats.update(
+            abovescale_industrial_firms_stat=np.array([stats["abovescale_firms_stat"][ind].sum()]),
+            industrial_value_added_stat=np.array([stats["value_added_stat"][ind].sum()]),
+            industrial_va_growth_comparable=np.array([city_growth]),
+            upgrades=np.array([float((upgraded & ind[cluster]).sum())]),
+        )
+        # next year's comparison base: firms alive through the whole year just ended
+        start_of_year = m.steps - m.steps_per_year
+        whole_year = f.alive[:n] & (f.birth_step[:n] <= start_of_year)
+        f.revenue_last[:n] = np.where(whole_year, f.revenue_year[:n], 0.0)
+        f.nominal_last[:n] = np.where(whole_year, f.nominal_year[:n], 0.0)
+        f.revenue_year[:n] = 0.0
+        f.nominal_year[:n] = 0.0
+        return stats
 
     def result(self, seed: int, parameters: dict[str, float]) -> ReplicateResult:
         return ReplicateResult(

@@ -2,8 +2,16 @@
 
 Metric kinds say how quarterly values become annual ones:
 ``rate`` an annualised flow (annual value = mean of the year's steps), ``stock`` a level at the
-end of a step (annual = end of year), ``flow`` an amount within a step (annual = sum). Step 0 is
-the start-year state; for rates and stocks it stands for the start year itself.
+end of a step (annual = end of year), ``flow`` an amount within a step (annual = sum), ``annual``
+a statistic of the whole calendar year, computed at its last step (annual = that value; the other
+steps hold NaN). Step 0 is the start-year state; for rates and stocks it stands for the start year
+itself; flows and annual statistics have no start-year value (NaN).
+
+The ``annual`` metrics are the statistics' own basis (see docs/FORECASTING.md): a firm is above
+scale in a year when its current-price revenue *for the year* is at least 20 M CNY; value-added
+growth is real and on the comparable-firm basis (同口径: this year's above-scale firms against the
+same firms' previous year, among firms alive through both years); upgrades are firms above scale
+this year that were below it last year.
 """
 
 from __future__ import annotations
@@ -32,6 +40,10 @@ CLUSTER_METRICS: dict[str, tuple[str, str, str]] = {
     "entrants": ("flow", "firms", "firms entering"),
     "exits": ("flow", "firms", "firms exiting"),
     "attracted": ("flow", "firms", "entrants won by the promotion agency (beyond those who would have come anyway)"),
+    "abovescale_firms_stat": ("annual", "firms", "above-scale firms, statistics' basis (annual revenue >= 20 M CNY)"),
+    "value_added_stat": ("annual", "100 million CNY", "value added of above-scale firms, statistics' basis, current prices"),
+    "va_growth_comparable": ("annual", "% real", "real value-added growth, comparable firms (同口径)"),
+    "revenue_stat": ("annual", "100 million CNY", "operating revenue of above-scale firms, statistics' basis, current prices"),
 }
 
 TOWN_METRICS: dict[str, tuple[str, str, str]] = {
@@ -55,6 +67,10 @@ CITY_METRICS: dict[str, tuple[str, str, str]] = {
         f"cost_{name}": ("flow", "100 million CNY", description)
         for name, (_, description) in PROGRAMMES.items()
     },
+    "abovescale_industrial_firms_stat": ("annual", "firms", "above-scale industrial firms, statistics' basis"),
+    "industrial_value_added_stat": ("annual", "100 million CNY", "above-scale industrial value added, statistics' basis, current prices"),
+    "industrial_va_growth_comparable": ("annual", "% real", "above-scale industrial value-added growth, comparable firms (同口径)"),
+    "upgrades": ("annual", "firms", "industrial firms above scale this year that were below it the year before (小升规)"),
     "fund_raised": ("stock", "100 million CNY", "capital the funds' sponsors committed (what the funds raised)"),
     "fund_holdings": ("stock", "100 million CNY", "funds' stakes at cost and proceeds held (public part)"),
     "private_coinvestment": ("stock", "100 million CNY", "private venture capital invested alongside the funds, cumulative"),
@@ -99,6 +115,9 @@ def annualise(series: np.ndarray, kinds: list[str], steps_per_year: int) -> np.n
         elif kind == "stock":
             out[1:, ..., j] = body[:, -1, ..., j]
             out[0, ..., j] = series[0, ..., j]
+        elif kind == "annual":
+            out[1:, ..., j] = body[:, -1, ..., j]
+            out[0, ..., j] = np.nan  # a statistic of a whole simulated year
         else:
             out[1:, ..., j] = body[..., j].sum(axis=1)
             out[0, ..., j] = np.nan  # no flow is modelled within the start year

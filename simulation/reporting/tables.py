@@ -137,7 +137,7 @@ def _blocks(results: Sequence[ReplicateResult], quarterly: bool, towns: bool) ->
             )
         )
         if quarterly and freq is not None and (scope != "town" or TOWN_QUARTERLY):
-            flows = [j for j, kind in enumerate(kinds) if kind == "flow"]
+            flows = [j for j, kind in enumerate(kinds) if kind in ("flow", "annual")]
             if flows:
                 series = series.copy()
                 series[0, ..., flows] = np.nan  # nothing flows before the first step

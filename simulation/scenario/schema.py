@@ -226,7 +226,16 @@ class Demand(Section):
     persistence: uncertain(ge=0.0, le=0.99)
     io_strength: uncertain(ge=0.0, le=1.0)
     macro_volatility: uncertain(ge=0.0, le=50.0)  # sd of the common city-wide demand factor, % a year
-    macro_persistence: uncertain(ge=0.0, le=0.99)  # its quarterly AR(1) coefficient
+    macro_persistence: uncertain(ge=0.0, le=0.99)  # its yearly AR(1) coefficient
+    macro_shocks: dict[str, uncertain(ge=-10.0, le=10.0)] = {}  # year -> its standardised innovation
+
+    @field_validator("macro_shocks")
+    @classmethod
+    def _shock_years(cls, v: dict) -> dict:
+        for key in v:
+            if not (key.isdigit() and len(key) == 4):
+                raise ValueError(f"macro_shocks keys are years such as \"2022\"; got {key!r}")
+        return v
 
 
 class Prices(Section):
@@ -341,10 +350,37 @@ class PolicyUncertainty(Section):
     zone_half_money: uncertain(ge=0.001, le=10_000.0)  # M CNY a year of zone money for half the zone effect
 
 
+class Traits(Section):
+    """Scales on the clusters' technology table (simulation/data/cluster_traits.csv, ASSUMPTION-graded)."""
+
+    floor_per_revenue_scale: uncertain(ge=0.1, le=10.0)
+    talent_share_scale: uncertain(ge=0.1, le=10.0)
+    revenue_per_employee_scale: uncertain(ge=0.1, le=10.0)
+    rd_intensity_scale: uncertain(ge=0.0, le=10.0)
+    va_ratio_quantile: uncertain(ge=0.0, le=1.0)  # where in each cluster's low-high range its VA ratio lies
+
+
+class Statistics(Section):
+    """How the statistics measure what the firms do (not what they do)."""
+
+    software_scope: dict[str, uncertain(ge=-0.9, le=20.0)] = {}  # year -> rise of software's measured revenue
+                                                                  # from a change of statistical scope
+
+    @field_validator("software_scope")
+    @classmethod
+    def _scope_years(cls, v: dict) -> dict:
+        for key in v:
+            if not (key.isdigit() and len(key) == 4):
+                raise ValueError(f"software_scope keys are years such as \"2022\"; got {key!r}")
+        return v
+
+
 class Uncertainties(Section):
     baseline: Baseline
     demand: Demand
     prices: Prices
+    traits: Traits
+    statistics: Statistics
     shocks: Shocks
     behaviour: Behaviour
     land: LandUncertainty
