@@ -21,8 +21,8 @@ Sized for CI: about 1,900 firms (the above-scale firm counts and revenues scaled
 0.05 below-scale firms per above-scale firm: the smallest ``below_scale_ratio`` alone still leaves
 12,000 above-scale firms), 2021-2023 (12 quarters), 20 seeds; about 35 s of one core, nearly all
 of it in the per-agent reference. With these seeds the paired p-values were 0.2-0.7 for the
-reference, and 2e-6 (the smallest possible with 20 pairs) for the Gaussian shock and for doubled
-selection, against a threshold of 0.0025. The test is not sensitive to everything: Gaussian
+reference; the smallest was 2e-6 (the smallest possible with 20 pairs) for the Gaussian shock and
+for doubled selection alike, against a threshold of 0.0025. The test is not sensitive to everything: Gaussian
 innovations of the right variance (the shape alone) gave p = 0.003, just above the threshold.
 """
 
