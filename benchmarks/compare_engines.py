@@ -18,11 +18,17 @@ slow at large sizes, so it is timed over its first steps only, until ``--budget`
 have passed (at least one step); ratios compare both over exactly those steps (the engine's
 figure over all steps is shown too). The engine's figure is the median of ``--repeats`` models.
 
-Columns: ``engine/s`` and ``ref/s`` in firm-steps a second (k = thousand, M = million);
-``ratio`` whole steps (what a user gets); ``rules ratio`` the six firm-rule calls only (the
-part that differs); ``sync`` the reference's share of time spent copying agent state into the
-table for the shared vectorised code (counted against the reference; ``ratio-sync`` leaves it
-out, the conservative figure).
+The reference is made fair: it reads employment densities from the model's cell sums, which the
+shared schedule computes anyway, instead of summing them a second time; and the time it spends
+copying its agents' state into the table for the shared vectorised code (``sync``) is an
+artefact of running per-agent rules inside the engine's schedule, so the headline ratios leave
+it out.
+
+Columns: ``engine/s`` and ``ref/s`` in firm-steps a second (k = thousand, M = million), the
+reference's without its copying; ``ratio`` whole steps (the schedule as a user runs it), fair;
+``+sync`` the same ratio with the copying counted against the reference; ``rules ratio`` the six
+firm-rule calls only (the part that differs), fair; ``sync`` the copying's share of the
+reference's step time.
 """
 
 from __future__ import annotations
@@ -142,18 +148,19 @@ def compare(firms: int, seed: int, steps: int, budget: float, repeats: int) -> d
     def median_over(first: int, column: int) -> float:  # of the engine's repeats
         return statistics.median(rate(run[:first], column) for run in engine_runs)
 
-    ref_total, ref_sync = sum(r[1] for r in ref), sum(r[3] for r in ref)
+    fair = [(alive, total - sync, rules - sync, sync) for alive, total, rules, sync in ref]  # copying left out
     engine_k = median_over(k, 1)
+    ref_total, ref_sync = sum(r[1] for r in ref), sum(r[3] for r in ref)
     return dict(
         firms=ref[0][0],
         steps=steps,
         ref_steps=k,
         engine_all=median_over(steps, 1),
         engine=engine_k,
-        reference=rate(ref),
-        ratio=engine_k / rate(ref),
-        ratio_nosync=engine_k * (ref_total - ref_sync) / sum(r[0] for r in ref),
-        rules_ratio=median_over(k, 2) / rate(ref, 2),
+        reference=rate(fair),
+        ratio=engine_k / rate(fair),
+        ratio_sync=engine_k / rate(ref),
+        rules_ratio=median_over(k, 2) / rate(fair, 2),
         sync=ref_sync / ref_total,
     )
 
@@ -171,13 +178,13 @@ def main() -> None:
 
     print(f"baseline scenario, seed {args.seed}; engine median of {args.repeats} runs; firm-steps per second")
     head = (f"{'firms':>8} {'steps':>9} {'engine/s':>10} {'(all)':>9} {'ref/s':>8} {'ratio':>7} "
-            f"{'ratio-sync':>10} {'rules ratio':>11} {'sync':>5}")
+            f"{'+sync':>7} {'rules ratio':>11} {'sync':>5}")
     print(head)
     print("-" * len(head))
     for size in (int(s) for s in args.sizes.split(",")):
         r = compare(size, args.seed, args.steps, args.budget, args.repeats)
         print(f"{r['firms']:>8,} {r['ref_steps']:>4}/{r['steps']:<4} {fmt(r['engine']):>10} {fmt(r['engine_all']):>9} "
-              f"{fmt(r['reference']):>8} {r['ratio']:>6.0f}x {r['ratio_nosync']:>9.0f}x {r['rules_ratio']:>10.0f}x "
+              f"{fmt(r['reference']):>8} {r['ratio']:>6.0f}x {r['ratio_sync']:>6.0f}x {r['rules_ratio']:>10.0f}x "
               f"{r['sync']:>5.0%}", flush=True)
     print("steps: reference steps timed / engine steps; ratios over the reference's steps.")
 
