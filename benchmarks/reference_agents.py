@@ -156,7 +156,10 @@ class RefFirm(mesa.Agent):
         log_change = (
             (growth + catch_up) * m.dt
             + REVENUE_TFP_ELASTICITY * self.productivity_change
-            - (DEMAND_ELASTICITY - 1.0) * m.rent_cost_share * m.rent_change_list[self.town]
+            - (DEMAND_ELASTICITY - 1.0) * (
+                m.rent_cost_share * m.rent_change_list[self.town]
+                + self.skilled_wage_share / math.exp(REVENUE_TFP_ELASTICITY * self.logprod) * m.wage_change
+            )
         )
         if self.reviewing:  # a mean-one Laplace shock to the log growth rate, once a year
             scale = min(max(b.growth_shock_scale * self.size_factor(), 0.01), MAX_SHOCK_SCALE)
@@ -229,8 +232,6 @@ class RefFirm(mesa.Agent):
             b.base_margin
             + self.rd_intensity  # base_margin is after usual R&D; the firm pays its actual R&D below
             + b.margin_slope * self.competitiveness
-            - m.rent_cost_share * (m.rent_index_list[self.town] - 1.0)
-            - self.skilled_wage_share * m.talent_premium
             - IDLE_COST * (1.0 - min(utilisation, 1.0))
         )
         cash = float(m.firms.cash[self.row])

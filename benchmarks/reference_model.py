@@ -209,7 +209,6 @@ class ReferenceModel(ClusterModel):
     def _phase_account(self) -> np.ndarray:
         if self.shared_draws:
             self.draws["early-failure"] = self.stream("early-failure").random(self._reviewed_rows()).tolist()
-        self.rent_index_list = self.towns.rent_index.tolist()
         self.exiting: list[int] = []
         self.insolvencies = 0
         self.firm_set.do("account")

@@ -140,9 +140,10 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     Market growth, plus selection (firms more productive than their cluster's current mean gain
     share, those below lose it: a reallocation, not new demand), plus the agency's matchmaking for
     small members, plus catch-up to a young firm's target size, plus the revenue effect of this
-    step's own productivity change, less the price effect of rents above 2020's (a cost share
-    passed into prices loses (sigma - 1) times as much revenue), plus a mean-one Laplace shock at
-    the annual review.
+    step's own productivity change, less the effect of this step's change in factor prices (rent,
+    the skilled-wage premium): passed into prices in full, as a constant markup does, a cost change
+    of x % of revenue loses (sigma - 1) x % of revenue, plus a mean-one Laplace shock at the annual
+    review.
     """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     cluster = f.cluster[:n]
@@ -151,17 +152,27 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     growth += np.where(revenue < SME_REVENUE, m.matchmaking[cluster], 0.0)
     target = f.target[:n]
     catch_up = np.where(target > revenue, CATCH_UP_RATE * np.log(np.maximum(target, 1e-9) / np.maximum(revenue, 1e-9)), 0.0)
-    rent_change = m.rent_change[f.town[:n]]  # change in log rent index this step
     log_change = (
         (growth + catch_up) * m.dt
         + REVENUE_TFP_ELASTICITY * m.productivity_change
-        - (DEMAND_ELASTICITY - 1.0) * m.p.land.rent_cost_share * rent_change
+        - (DEMAND_ELASTICITY - 1.0) * cost_change(m, cluster, f.town[:n], f.logprod[:n])
     )
     rr = review_rows(m)
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, MAX_SHOCK_SCALE)
     # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2), mean one in levels
     log_change[rr] += np.sqrt(2.0) * scale * tent(m.stream("growth"), m.activity) - laplace_mean_correction(scale)
     return revenue * np.exp(log_change)
+
+
+def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod: np.ndarray) -> np.ndarray:
+    """This step's change in each firm's unit cost from factor prices, as a share of its revenue.
+
+    Rent: ``rent_cost_share`` of revenue at 2020 rents, times the change in log rent. Skilled wages:
+    the firm's skilled wage bill per yuan of revenue (fewer workers per yuan where it is more
+    efficient), times the change in log(1 + premium).
+    """
+    skilled_share = m.skilled_wage_share[cluster] / efficiency(logprod)
+    return m.p.land.rent_cost_share * m.rent_change[town] + skilled_share * m.wage_change
 
 
 def credit_limit(m: ClusterModel, rows: np.ndarray | slice) -> np.ndarray:
@@ -223,8 +234,9 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     """Book profits; exit after persistent losses, tiny revenue, insolvency or early failure.
 
     Profit is the operating margin before R&D (``base_margin`` is the margin of an average firm
-    after its usual R&D), less the R&D the firm actually does, rent above 2020's, the skilled-wage
-    premium on its skilled wage bill, the cost of idle capacity and interest on drawn credit. A firm whose debt exceeds its credit limit while it
+    after its usual R&D), less the R&D the firm actually does, the cost of idle capacity and
+    interest on drawn credit. Rents and skilled wages move prices, not margins: firms pass factor
+    costs on at a constant markup (see :func:`desired_revenue`). A firm whose debt exceeds its credit limit while it
     makes losses cannot roll its credit over and closes. Returns the exiting rows.
     """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
@@ -236,8 +248,6 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
         b.base_margin
         + m.rd_intensity[cluster]
         + b.margin_slope * m.competitiveness
-        - m.p.land.rent_cost_share * (m.towns.rent_index[f.town[:n]] - 1.0)
-        - m.skilled_wage_share[cluster] * m.talent_premium
         - IDLE_COST * (1.0 - np.minimum(utilisation, 1.0))
     )
     debt = np.maximum(-f.cash[:n], 0.0)

@@ -121,8 +121,9 @@ class ClusterModel(mesa.Model):
         self.credit_boost = np.zeros(self.n_clusters)  # extra credit access for constrained members
         self.talent_multiplier = 1.0
         self.talent_premium = 0.0  # skilled wages above 2020's, a share (scarcity)
+        self.wage_change = 0.0  # change in log(1 + premium) at the last step
         self.talent_unfilled = 0.0  # skilled workers wanted and not found this step
-        # skilled wage bill per unit of revenue at 2020 productivity: the premium's cost
+        # skilled wage bill per unit of capacity (revenue at 2020 productivity): what the premium costs
         self.skilled_wage_share = self.talent_per_capacity * self.p.talent.skilled_income
         self.insolvencies = 0
         self.step_flows = SimpleNamespace(
@@ -324,8 +325,10 @@ class ClusterModel(mesa.Model):
         self._employed_talent = float(employed.sum())
 
     def _update_talent_premium(self) -> None:
+        before = self.talent_premium
         self.talent_premium = update_premium(self.talent_premium, self.talent_unfilled, self._employed_talent,
                                              self.p.talent.wage_response, self.dt)
+        self.wage_change = float(np.log1p(self.talent_premium) - np.log1p(before))
         self.talent_unfilled = 0.0
 
     def _exit(self, rows: np.ndarray) -> None:
