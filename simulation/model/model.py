@@ -7,6 +7,7 @@ Every yuan of public money goes through the fiscal ledger (:mod:`simulation.mode
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 
 import mesa
@@ -26,6 +27,7 @@ from simulation.model.fund import Fund, PrivateCapital
 from simulation.model.initial_state import build_population, location_weights
 from simulation.model.ledger import Ledger
 from simulation.model.parameters import draw_parameters, flatten
+from simulation.model.posterior import posterior_values
 from simulation.model.prices import PriceIndex
 from simulation.model.recorder import Recorder
 from simulation.model.results import ReplicateResult
@@ -51,9 +53,13 @@ class ClusterModel(mesa.Model):
     (batch runs) a firm's agent is created when first asked for, through :meth:`firm` or
     :meth:`firm_agents_set`, which saves creating tens of thousands of Python objects per run.
     Either way the dynamics and results are identical.
+
+    ``fixed`` sets uncertain values instead of drawing them (scenario keys to values); a scenario
+    with a ``posterior`` draws a posterior particle for its replicate first (see posterior.py).
     """
 
-    def __init__(self, spec: ScenarioSpec, rng: int, *, firm_agents: bool = True) -> None:
+    def __init__(self, spec: ScenarioSpec, rng: int, *, firm_agents: bool = True,
+                 fixed: Mapping[str, float] | None = None) -> None:
         super().__init__(rng=rng)
         sim = spec.simulation
         self.spec = spec
@@ -67,7 +73,7 @@ class ClusterModel(mesa.Model):
         # generator, parameters and dynamics from keyed streams (common random numbers)
         (init_rng,) = self.rng.spawn(1)
         self.streams = Streams(self.rng)
-        self.p = draw_parameters(spec.uncertainties, self.streams)
+        self.p = draw_parameters(spec.uncertainties, self.streams, {**posterior_values(spec, self.streams), **(fixed or {})})
 
         traits, scale = cluster_traits(), self.p.traits
         self.n_clusters = len(CLUSTERS)

@@ -7,6 +7,7 @@ they share (common random numbers).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 
 from pydantic import BaseModel
@@ -15,9 +16,37 @@ from simulation.model.streams import Streams
 from simulation.scenario.distributions import Distribution
 
 
-def draw_parameters(uncertainties: BaseModel, streams: Streams) -> SimpleNamespace:
-    """Replace every Distribution in the uncertainty tables by one draw."""
-    return _draw(uncertainties, streams, "")
+def draw_parameters(uncertainties: BaseModel, streams: Streams, fixed: Mapping[str, float] | None = None) -> SimpleNamespace:
+    """Replace every Distribution in the uncertainty tables by one draw, then set the ``fixed`` values.
+
+    ``fixed`` maps scenario keys (``uncertainties.demand.macro_volatility``, or a table entry such
+    as ``uncertainties.demand.macro_shocks.2022`` that the scenario need not list) to values: a
+    posterior particle or a point an inference evaluates. The other draws are unchanged by it
+    (each value has its own keyed stream).
+    """
+    drawn = _draw(uncertainties, streams, "")
+    for key, value in (fixed or {}).items():
+        set_value(drawn, key, float(value))
+    return drawn
+
+
+def set_value(drawn: SimpleNamespace, key: str, value: float) -> None:
+    """Set one drawn value by its scenario key; a table (dict) may gain an entry, nothing else may."""
+    parts = key.split(".")
+    if parts[0] != "uncertainties" or len(parts) < 3:
+        raise KeyError(f"{key}: not an uncertain value (keys start with uncertainties.)")
+    node: object = drawn
+    for part in parts[1:-1]:
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            raise KeyError(f"{key}: no such uncertain value")
+    last = parts[-1]
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, SimpleNamespace) and isinstance(getattr(node, last, None), float):
+        setattr(node, last, value)
+    else:
+        raise KeyError(f"{key}: no such uncertain value")
 
 
 def _draw(node: object, streams: Streams, path: str) -> object:

@@ -97,6 +97,8 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: b
     except ValidationError as exc:
         raise _explain(exc.errors()[0], locate, extended=len(chain) > 1) from None
     text = _to_toml(data)
+    if spec.posterior:
+        spec = spec.model_copy(update={"posterior": str(_posterior(spec, origins.get(("posterior",)), path, locate))})
     return Scenario(
         path=path,
         name=path.stem,
@@ -109,6 +111,31 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: b
     )
 
 
+def _relative_to_origin(name: str, origin: _Origin | None, path: Path) -> Path:
+    """``name`` relative to the file that set it (or to the scenario, for a --set option)."""
+    where = origin[1] if origin is not None else None
+    return (where.path.parent if isinstance(where, _Source) else path.parent) / name
+
+
+def _posterior(spec: ScenarioSpec, origin: _Origin | None, path: Path, locate: _Locator) -> Path:
+    """The posterior folder, resolved; it must exist and name only uncertain values of the scenario."""
+    from simulation.model.parameters import draw_parameters, set_value
+    from simulation.model.posterior import PosteriorError, load
+    from simulation.model.streams import Streams
+
+    import numpy as np
+
+    folder = _relative_to_origin(spec.posterior, origin, path).resolve()
+    try:
+        keys, _, values = load(folder)
+        drawn = draw_parameters(spec.uncertainties, Streams(np.random.default_rng(0)))
+        for key in keys:
+            set_value(drawn, key, 0.0)
+    except (PosteriorError, KeyError) as exc:
+        raise locate.error(str(exc).strip("'\""), ("posterior",)) from None
+    return folder
+
+
 def _counterfactual(name: str, origin: _Origin | None, path: Path, locate: _Locator) -> Path | None:
     """The counterfactual scenario's path, relative to the file that names it ("" = none).
 
@@ -116,9 +143,7 @@ def _counterfactual(name: str, origin: _Origin | None, path: Path, locate: _Loca
     """
     if not name:
         return None
-    where = origin[1] if origin is not None else None
-    folder = where.path.parent if isinstance(where, _Source) else path.parent
-    target = folder / name
+    target = _relative_to_origin(name, origin, path)
     if target.resolve() == path.resolve():
         raise locate.error("a scenario cannot be its own counterfactual; use \"\" for none", ("counterfactual",))
     return target

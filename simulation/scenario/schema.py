@@ -421,6 +421,7 @@ class ScenarioSpec(Section):
 
     description: str
     counterfactual: str = ""  # scenario file (relative to the file that sets it) for "what the policy adds"
+    posterior: str = ""  # posterior folder from `simulate assimilate` (relative to the file that sets it)
     simulation: Simulation
     targets: Targets
     levers: Levers
