@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -354,13 +353,3 @@ def update_file(path: str | Path, table: pd.DataFrame, command: str = "simulate 
     path.write_text(update_document(text, table, command, summary), encoding="utf-8")
     return path
 
-
-def select(table: pd.DataFrame, origins: Iterable[int] | None = None, sources: Iterable[str] | None = None
-           ) -> pd.DataFrame:
-    """Rows of some origins and sources (all when None)."""
-    keep = np.ones(len(table), bool)
-    if origins is not None:
-        keep &= table["origin"].isin(list(origins)).to_numpy()
-    if sources is not None:
-        keep &= table["source"].isin(list(sources)).to_numpy()
-    return table[keep].reset_index(drop=True)

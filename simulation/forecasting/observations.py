@@ -60,6 +60,10 @@ class Series:
     metrics: tuple[tuple[str, str], ...]  # (file, metric)
     cluster: str  # the model's cluster id the series describes, or "city"
     note: str = ""  # the caveat that holds for every figure of the series
+    note_zh: str = ""
+
+    def caveat(self, lang: str) -> str:
+        return self.note_zh if lang == "zh" else self.note
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -86,7 +90,8 @@ SERIES: tuple[Series, ...] = (
            "value added of above-scale industry at current prices (the set of firms changes from year to year)",
            ((CITY, "abovescale_industrial_va"), (OBSERVED, "abovescale_industrial_va")), "city",
            note="a level at current prices over a changing set of firms: its year-on-year change is not the "
-                "real comparable-firm growth"),
+                "real comparable-firm growth",
+           note_zh="现价总量，企业范围逐年变化：其逐年变化不等于同口径实际增速"),
     Series("va_growth_electronics", "Electronics, value-added growth", "电子信息制造业增加值增速", "growth",
            "% a year, real", "%，实际", _GROUP,
            ((CITY, "va_growth_electronics_group"), (OBSERVED, "va_growth_electronics_group")), "ngei"),
@@ -106,7 +111,8 @@ SERIES: tuple[Series, ...] = (
            "growth", "% a year, nominal", "%，名义", "nominal revenue, year to date",
            ((OBSERVED, "revenue_growth_software_and_it_services"),), "soft",
            note="very likely includes a change of statistical scope (large firms registering software arms in "
-                "the city), not only organic growth"),
+                "the city), not only organic growth",
+           note_zh="很可能包含统计口径变化（大企业在本市注册软件子公司），并非全为内生增长"),
     Series("semi_revenue", "Semiconductors and ICs, revenue", "半导体及集成电路营业收入", "level",
            "100 million CNY", "亿元", "nominal revenue",
            ((CITY, "semiconductor_revenue"), (OBSERVED, "semiconductor_revenue_songshan_lake_only")), "semi"),

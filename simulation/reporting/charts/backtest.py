@@ -172,6 +172,8 @@ def make_series(table: pd.DataFrame, series: str, lang: str, provenance: str = "
         f"{spec.label_zh}（单位：{spec.unit_zh}），各起点年底仅凭当时已知信息所作预测：模型中位数及 50%/90% 区间；"
         f"统计基准的 90% 区间为虚线，中位数为点线",
     )
+    if spec.caveat(lang):
+        subtitle += tr(lang, f". Caveat: {spec.caveat(lang)}", f"。注意：{spec.caveat(lang)}")
     if clipped:
         subtitle += tr(lang, " (bands wider than the panel run off its edge)", "（超出图幅的区间在边缘截断）")
     source = tr(
