@@ -68,32 +68,28 @@ def _too_short(name: str, n: int) -> NoForecast | None:
                       f"predictive with a finite mean")
 
 
-def random_walk(values: ArrayLike1d, horizons: Sequence[int]) -> list[Predictive]:
-    """Random walk without drift: Student-t predictives for ``horizons`` years after the last value."""
+def random_walk(values: ArrayLike1d, horizons: Sequence[int], drift: bool = False) -> list[Predictive]:
+    """Random walk (with drift when ``drift``): Student-t predictives for ``horizons`` years after the last value."""
     y = np.asarray(values, dtype=float)
-    short = _too_short("rw", y.size)
+    short = _too_short("rw_drift" if drift else "rw", y.size)
     if short:
         return [short] * len(horizons)
     d = np.diff(y)
     m = d.size
-    s0 = float(np.sqrt(np.sum(d**2) / m))
-    if s0 == 0:
-        return [NoForecast("the history has no variation")] * len(horizons)
-    return [StudentT(m, float(y[-1]), s0 * np.sqrt(h)) for h in horizons]
+    if drift:  # the drift's own uncertainty adds h²/m to the variance, and costs a degree of freedom
+        df, step, s = m - 1, float(d.mean()), float(d.std(ddof=1))
+        spread = [np.sqrt(h + h * h / m) for h in horizons]
+    else:
+        df, step, s = m, 0.0, float(np.sqrt(np.sum(d**2) / m))
+        spread = [np.sqrt(h) for h in horizons]
+    if s == 0:
+        return [NoForecast("the history's changes have no variation")] * len(horizons)
+    return [StudentT(df, float(y[-1]) + h * step, s * k) for h, k in zip(horizons, spread)]
 
 
 def random_walk_drift(values: ArrayLike1d, horizons: Sequence[int]) -> list[Predictive]:
     """Random walk with drift: Student-t predictives including the drift's uncertainty."""
-    y = np.asarray(values, dtype=float)
-    short = _too_short("rw_drift", y.size)
-    if short:
-        return [short] * len(horizons)
-    d = np.diff(y)
-    m = d.size
-    drift, s = float(d.mean()), float(d.std(ddof=1))
-    if s == 0:
-        return [NoForecast("the history's changes have no variation")] * len(horizons)
-    return [StudentT(m - 1, float(y[-1]) + h * drift, s * np.sqrt(h + h * h / m)) for h in horizons]
+    return random_walk(values, horizons, drift=True)
 
 
 def ar1(values: ArrayLike1d, horizons: Sequence[int], rng: np.random.Generator,
