@@ -23,6 +23,7 @@ setup(
         "mplfonts>=0.0.11",  # ships Noto Sans CJK SC for the Chinese charts
         "SALib>=1.5",
         "dask[distributed]>=2024.8",
+        "scoringrules>=0.11",  # CRPS of ensembles (weighted) and closed forms, for the backtest
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9"],
