@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulation.assimilation.abc import Settings, prior_of
-from simulation.assimilation.observables import SERIES_BY_ID, observed
+from simulation.assimilation.observables import MEASURES, observed
 from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.scenario.loader import read_text_file
 
@@ -89,9 +89,9 @@ def load_config(path: str | Path, abc_overrides: dict | None = None) -> Config:
         except KeyError:
             raise AssimilationError(f"{path}: parameters.keys: {key} is not an uncertain value of the scenario") from None
     exclude = tuple(data.get("observations", {}).get("exclude", ()))
-    unknown = [s for s in exclude if s not in SERIES_BY_ID]
+    unknown = [s for s in exclude if s not in MEASURES]
     if unknown:
         raise AssimilationError(f"{path}: observations.exclude: unknown series {unknown}; "
-                                f"known: {', '.join(SERIES_BY_ID)}")
+                                f"known: {', '.join(MEASURES)}")
     return Config(path, str(data.get("description", "")), scenario, keys, exclude,
                   path.parent / need("out", str), settings)

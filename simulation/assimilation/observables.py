@@ -1,10 +1,10 @@
-"""What the statistics observed after 2020, and the same quantities from a model run.
+"""The observed series as the model measures them, from one replicate's recorded statistics.
 
-Each observed figure is a (series, year) pair on the statistics' own basis (see
-``simulation/data/SOURCES.md``): value-added growth is real and on the comparable-firm basis,
-firm counts are firms with at least 20 M CNY of revenue in the year, and software's revenue
-includes its change of statistical scope. :func:`simulated` computes every series from one
-replicate's recorded statistics (the ``annual`` metrics of :mod:`simulation.model.results`).
+The observations themselves, with their periods, grades and caveats, are the table of
+:mod:`simulation.forecasting.observations`; this module says which recorded ``annual`` metric of
+:mod:`simulation.model.results` measures each series on the statistics' basis (value-added growth
+real and on the comparable-firm basis, firm counts of firms with at least 20 M CNY of revenue in
+the year, software's revenue including its change of statistical scope).
 
 Where the statistics cover part of a year (the 2022 industry groups: January-September;
 software: January-November 2022 and January-September 2023), the model's calendar-year figure
@@ -13,10 +13,7 @@ stands in for it: a stated approximation.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import numpy as np
 
@@ -25,83 +22,40 @@ from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, ReplicateRes
 
 
 @dataclass(frozen=True)
-class Series:
-    """How one observed series is read from the data files and computed from a run."""
+class Measure:
+    """How the model measures one observed series (the ids of :mod:`simulation.forecasting.observations`)."""
 
-    id: str
-    label: str
-    unit: str
     scope: str  # "city" or a cluster id
     metric: str  # the recorded annual metric
     growth: bool = False  # the observation is the metric's % change on the year before
-    files: tuple[tuple[str, str], ...] = ()  # (data file, metric) rows that feed it
 
 
-SERIES: tuple[Series, ...] = (
-    Series("city_va_growth", "Above-scale industrial value added, real growth (comparable firms)", "%", "city",
-           "industrial_va_growth_comparable",
-           files=(("city.csv", "abovescale_industrial_va_growth"), ("observed.csv", "abovescale_industrial_va_growth"))),
-    Series("abovescale_firms", "Above-scale industrial firms", "firms", "city", "abovescale_industrial_firms_stat",
-           files=(("city.csv", "abovescale_industrial_firms"), ("observed.csv", "abovescale_industrial_firms"))),
-    Series("upgrades", "Small firms upgraded to above scale in the year", "firms", "city", "upgrades",
-           files=(("observed.csv", "small_to_abovescale_upgrades"),)),
-    Series("city_va", "Above-scale industrial value added", "亿元", "city", "industrial_value_added_stat",
-           files=(("city.csv", "abovescale_industrial_va"), ("observed.csv", "abovescale_industrial_va"))),
-    Series("va_growth_electronics", "Electronics group, value-added growth (real)", "%", "ngei", "va_growth_comparable",
-           files=(("city.csv", "va_growth_electronics_group"), ("observed.csv", "va_growth_electronics_group"))),
-    Series("va_growth_electrical_machinery", "Electrical machinery group, value-added growth (real)", "%", "hem",
-           "va_growth_comparable",
-           files=(("city.csv", "va_growth_electrical_machinery_group"),
-                  ("observed.csv", "va_growth_electrical_machinery_group"))),
-    Series("va_growth_textiles", "Textiles group, value-added growth (real)", "%", "tex", "va_growth_comparable",
-           files=(("city.csv", "va_growth_textiles_group"), ("observed.csv", "va_growth_textiles_group"))),
-    Series("va_growth_food", "Food group, value-added growth (real)", "%", "food", "va_growth_comparable",
-           files=(("city.csv", "va_growth_food_group"), ("observed.csv", "va_growth_food_group"))),
-    Series("va_growth_pharma", "Pharmaceuticals, value-added growth (real)", "%", "bio", "va_growth_comparable",
-           files=(("observed.csv", "va_growth_pharma"),)),
-    Series("software_revenue_growth", "Software and IT services revenue growth (nominal, incl. scope change)", "%",
-           "soft", "revenue_stat", growth=True,
-           files=(("observed.csv", "revenue_growth_software_and_it_services"),)),
-    Series("semiconductor_revenue", "Semiconductor and IC revenue", "亿元", "semi", "revenue_stat",
-           files=(("city.csv", "semiconductor_revenue"),)),
-)
-SERIES_BY_ID = {s.id: s for s in SERIES}
-
-
-@dataclass(frozen=True)
-class Observation:
-    series: str
-    year: int
-    value: float
-    period: str  # as the source gives it: "2022", "2022Q1-Q3", "2022Jan-Nov"
-    grade: str
-    source: str
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    with resources.files("simulation.data").joinpath(name).open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-@cache
-def observations() -> tuple[Observation, ...]:
-    """Every observed figure of the series above, from 2019 on, in series and year order."""
-    out = []
-    for series in SERIES:
-        for file, metric in series.files:
-            for row in _rows(file):
-                if row["metric"] != metric:
-                    continue
-                period = row.get("period") or row.get("year")
-                year = int(period[:4])
-                out.append(Observation(series.id, year, float(row["value"]), period, row["grade"], row["source"]))
-    return tuple(sorted(out, key=lambda o: ([s.id for s in SERIES].index(o.series), o.year)))
+MEASURES: dict[str, Measure] = {
+    "city_va_growth": Measure("city", "industrial_va_growth_comparable"),
+    "abovescale_firms": Measure("city", "abovescale_industrial_firms_stat"),
+    "upgrades": Measure("city", "upgrades"),
+    "city_va": Measure("city", "industrial_value_added_stat"),
+    "va_growth_electronics": Measure("ngei", "va_growth_comparable"),
+    "va_growth_electrical_machinery": Measure("hem", "va_growth_comparable"),
+    "va_growth_textiles": Measure("tex", "va_growth_comparable"),
+    "va_growth_food": Measure("food", "va_growth_comparable"),
+    "va_growth_pharma": Measure("bio", "va_growth_comparable"),
+    "software_revenue_growth": Measure("soft", "revenue_stat", growth=True),
+    "semi_revenue": Measure("semi", "revenue_stat"),
+}
 
 
 def observed(through: int, since: int = 2021, exclude: tuple[str, ...] = ()) -> dict[str, float]:
-    """Observed figures from ``since`` to ``through`` as ``{"<series>:<year>": value}``."""
-    return {f"{o.series}:{o.year}": o.value for o in observations()
-            if since <= o.year <= through and o.series not in exclude}
+    """Observed point figures from ``since`` to ``through`` as ``{"<series>:<year>": value}``.
+
+    Lower bounds (a figure for one park only) are left out: they do not say where the value is.
+    """
+    from simulation.forecasting.observations import observations
+
+    table = observations()
+    table = table[(table["year"] >= since) & (table["year"] <= through) & (table["bound"] == "point")]
+    table = table[~table["series"].isin(exclude)]
+    return {f"{row.series}:{row.year}": float(row.value) for row in table.itertuples()}
 
 
 def simulated(result: ReplicateResult, wanted: dict[str, float] | list[str]) -> dict[str, float]:
@@ -109,11 +63,11 @@ def simulated(result: ReplicateResult, wanted: dict[str, float] | list[str]) -> 
     out = {}
     for key in wanted:
         series_id, year = key.split(":")
-        out[key] = value(result, SERIES_BY_ID[series_id], int(year))
+        out[key] = value(result, MEASURES[series_id], int(year))
     return out
 
 
-def value(result: ReplicateResult, series: Series, year: int) -> float:
+def value(result: ReplicateResult, series: Measure, year: int) -> float:
     """One series in one year of a run, on the statistics' basis."""
     y = year - result.start_year
     step = y * result.steps_per_year
