@@ -15,8 +15,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +29,12 @@ import tomlkit
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from simulation.scenario.bounds import At, Support, Why, allowed, refusal
 from simulation.scenario.schema import ScenarioSpec
 
 Keys = tuple[str | int, ...]
+MAX_FILE_BYTES = 1_000_000  # a hand-written scenario or experiment file is a few kB
+MAX_DEPTH = 12  # tables and arrays inside each other; a scenario's deepest value is 6 levels down
 
 
 class ScenarioError(Exception):
@@ -50,7 +56,23 @@ class ScenarioError(Exception):
         label = ": ".join(str(p) for p in (self.file, self.key) if p is not None)
         if where:
             label = f"{label} ({where})" if label else where
-        return f"{label}: {self.message}" if label else self.message
+        return printable(f"{label}: {self.message}" if label else self.message)
+
+
+def printable(text: str) -> str:
+    """Text on one line with every control character escaped (a key may hold a newline or a NUL)."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -90,11 +112,14 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: b
         keys, value = parse_set_option(option)
         _apply_override(data, keys, value, (rank, option), origins, path)
     locate = _Locator(path, origins)
+    deep = too_deep(data)
+    if deep is not None:
+        raise locate.error(f"values are nested too deeply (more than {MAX_DEPTH} levels)", deep[:MAX_DEPTH + 1])
     _check_finite(data, (), locate)
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc.errors()[0], locate, extended=len(chain) > 1) from None
+        raise _explain(first_error(exc.errors()), locate, extended=len(chain) > 1) from None
     text = _to_toml(data)
     return Scenario(
         path=path,
@@ -118,6 +143,8 @@ def parse_set_option(option: str) -> tuple[tuple[str, ...], Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ScenarioError(f"the value is nested too deeply (more than {MAX_DEPTH} levels)", override=option) from None
     return keys, _Inline(value) if isinstance(value, dict) else value
 
 
@@ -148,29 +175,29 @@ def _read_chain(path: Path) -> list[_Source]:
         if target is None:
             return chain
         line = source.lines.get(("extends",))
-        if not isinstance(target, str):
-            message = 'must be a file name in quotes, like "baseline.toml"'
+        if not isinstance(target, str) or not target.strip():
+            message = f'must be a file name in quotes, like "baseline.toml"; got {show(target)}'
             raise ScenarioError(message, path, "extends", line)
         parent = path.parent / target
         seen = [s.path.resolve() for s in chain]
         if parent.resolve() in seen:
             cycle = [s.path.name for s in chain[seen.index(parent.resolve()) :]] + [parent.name]
             raise ScenarioError(f"circular extends: {' -> '.join(cycle)}", path, "extends", line)
-        if not parent.exists():
+        problem = file_problem(parent, "a scenario file")
+        if problem == "file not found":
             raise ScenarioError(f"file to extend not found: {parent}", path, "extends", line)
+        if problem:
+            raise ScenarioError(f"cannot extend {parent}: it {problem}", path, "extends", line)
         path = parent
 
 
 def read_text_file(path: Path, what: str, error: type[Exception] = ScenarioError) -> str:
-    """The text of a hand-written file; each problem is one ``error`` naming the file (and line)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error("file not found", path) from None
-    except IsADirectoryError:
-        raise error(f"is a directory, not {what}", path) from None
-    except OSError as exc:
-        raise error(f"cannot read the file: {exc.strerror}", path) from None
+    """The text of a hand-written file; each problem is one ``error`` naming the file (and line).
+
+    Only a regular file of at most MAX_FILE_BYTES is read: a named pipe would block for ever and a
+    device (/dev/zero) never end.
+    """
+    raw = _read_regular(path, what, error)
     if b"\0" in raw:
         raise error("is a binary file, not TOML text", path)
     try:
@@ -180,18 +207,122 @@ def read_text_file(path: Path, what: str, error: type[Exception] = ScenarioError
         raise error(message, path, line=raw[: exc.start].count(b"\n") + 1) from None
 
 
-def _read_source(path: Path) -> _Source:
-    text = read_text_file(path, "a scenario file")
+def _read_regular(path: Path, what: str, error: type[Exception]) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES (opened without blocking, then checked)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise error(_open_problem(exc, what), path) from None
+    except ValueError:  # a NUL in the name
+        raise error("is not a valid file name", path) from None
+    kind = _kind(os.fstat(fd).st_mode, what)
+    if kind:
+        os.close(fd)
+        raise error(kind, path)
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise error(f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; {what} is a few kB of text "
+                    "(is it the right file?)", path)  # fmt: skip
+    return raw
+
+
+def file_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` could not be read as ``what`` (as :func:`read_text_file` words it), or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return _open_problem(exc, what)
+    except ValueError:
+        return "is not a valid file name"
+    return _kind(mode, what)
+
+
+def _open_problem(exc: OSError, what: str) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return f"is a directory, not {what}"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
+def _kind(mode: int, what: str) -> str | None:
+    """'is a directory, not a scenario file' and the like, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file")  # fmt: skip
+    return f"is {kind}, not {what}"
+
+
+def parse_toml(text: str, path: Path, error: type[ScenarioError] = None) -> dict[str, Any]:
+    """Parse a hand-written TOML file; a syntax error or nesting deeper than MAX_DEPTH is one ``error``."""
+    error = error or ScenarioError
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise syntax_error(str(exc), path) from None
+        e = syntax_error(str(exc), path)
+        raise error(e.message, path, line=e.line) from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        data = None
+    deep = None if data is None else too_deep(data)
+    if data is None or deep is not None:
+        line = _deep_line(text) if deep is None else find_line(scan_keys(text)[0], deep) or _deep_line(text)
+        raise error(f"values are nested too deeply (arrays or tables inside each other more than {MAX_DEPTH} "
+                    "levels); a scenario needs at most 6", path, line=line) from None  # fmt: skip
+    return data
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> Keys | None:
+    """The keys of a value nested more than ``limit`` levels down, or None (iterative: no recursion)."""
+    stack: list[tuple[Keys, Any]] = [((), value)]
+    while stack:
+        keys, v = stack.pop()
+        if len(keys) > limit:
+            return keys
+        if isinstance(v, dict):
+            stack.extend(((*keys, k), x) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend(((*keys, i), x) for i, x in enumerate(v))
+    return None
+
+
+def _deep_line(text: str) -> int | None:
+    """The first line where brackets and braces open more than MAX_DEPTH deep (strings not parsed)."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        for ch in line:
+            depth += ch in "[{"
+            depth -= ch in "]}"
+            if depth > MAX_DEPTH:
+                return number
+    return None
+
+
+def _read_source(path: Path) -> _Source:
+    text = read_text_file(path, "a scenario file")
+    data = parse_toml(text, path)
     if not data:
         raise ScenarioError('the file is empty; start it with extends = "baseline.toml"', path)
+    other = other_kind(data)
+    if other:
+        raise ScenarioError(f"is {other}, not a scenario file", path)
     lines, inline = scan_keys(text)
     for keys in inline:
         _mark_inline(data, keys)
     return _Source(path, data, lines)
+
+
+def other_kind(data: dict[str, Any]) -> str | None:
+    """'an experiment file (...)' if a file's top-level keys say it is one, not a scenario; else None."""
+    if any(k in data for k in ("simulation", "levers", "uncertainties", "extends")):
+        return None
+    if "design" in data or "parameters" in data:
+        if "record" in data or "identification" in data:
+            return "a calibration file (for simulate calibrate)"
+        return "an experiment file (for simulate sweep)"
+    return None
 
 
 def syntax_error(message: str, path: Path) -> ScenarioError:
@@ -211,7 +342,13 @@ def _parse_key(s: str, pos: int) -> tuple[tuple[str, ...], int] | None:
     """A dotted TOML key starting at ``pos``, and the position after it (None if there is none)."""
     parts = []
     while m := _KEY.match(s, pos):
-        parts.append(next(g for g in m.groups() if g is not None))
+        part = next(g for g in m.groups() if g is not None)
+        if m.group(2) is not None and "\\" in part:  # a basic string key with escapes: as TOML reads it
+            try:
+                part = next(iter(tomllib.loads(f'"{part}" = 0')))
+            except tomllib.TOMLDecodeError:
+                pass
+        parts.append(part)
         pos = m.end()
         if not s.startswith(".", pos):
             return tuple(parts), pos
@@ -346,10 +483,11 @@ class _Locator:
     def __init__(self, path: Path, origins: dict[Keys, _Origin]) -> None:
         self.path, self.origins = path, origins
 
-    def error(self, message: str, keys: Keys, scope: Keys | None = None) -> ScenarioError:
-        """An error about ``keys``, put on whatever last set something in ``scope`` (default: keys)."""
+    def error(self, message: str, keys: Keys, scope: Keys | None = None, blame: tuple[Keys, ...] = ()) -> ScenarioError:
+        """An error about ``keys``, put on whatever last set something in ``scope`` (default: keys),
+        or in any of the ``blame`` keys (the other keys a check across keys read)."""
         scope = keys if scope is None else scope
-        setters = [v for k, v in self.origins.items() if k[: len(scope)] == scope]
+        setters = [v for k, v in self.origins.items() for s in (scope, *blame) if k[: len(s)] == s]
         enclosing = [scope[:i] for i in range(len(scope) - 1, 0, -1) if scope[:i] in self.origins]
         if not setters and enclosing:
             setters = [self.origins[enclosing[0]]]
@@ -359,6 +497,21 @@ class _Locator:
         if where is None:
             return ScenarioError(message, self.path, _dotted(keys))
         return ScenarioError(message, where.path, _dotted(keys), find_line(where.lines, keys))
+
+    def missing(self, keys: Keys, extended: bool) -> ScenarioError:
+        """A missing key: the file's fault, unless a --set option made the table that lacks it."""
+        enclosing = next((keys[:i] for i in range(len(keys) - 1, 0, -1) if keys[:i] in self.origins), None)
+        where = self.origins[enclosing][1] if enclosing else None
+        if isinstance(where, str) and get_origin(schema_type(enclosing[:-1])[0]) is dict:
+            model = schema_type(enclosing)[0]  # a new entry (a fund): --set made it, and it needs every key
+            needed = ", ".join(model.model_fields) if is_model(model) else ""
+            message = f"missing required key; {_dotted(enclosing)} is new, so it needs every key ({needed}): " \
+                      f"give it whole as --set '{_dotted(enclosing)}={{ ... }}'"
+            return ScenarioError(message, self.path, _dotted(keys), override=where)
+        hint = "" if extended else '; start the file with extends = "baseline.toml"'
+        if isinstance(where, _Source):
+            return ScenarioError(f"missing required key{hint}", where.path, _dotted(keys), find_line(where.lines, keys))
+        return ScenarioError(f"missing required key{hint}", self.path, _dotted(keys))
 
 
 def find_line(lines: dict[tuple[str, ...], int], keys: Keys) -> int | None:
@@ -379,7 +532,7 @@ def _dotted(keys: Keys) -> str:
 def _check_finite(value: Any, keys: Keys, locate: _Locator) -> None:
     """Reject nan and inf anywhere (TOML allows them; the schema and distributions do not)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise locate.error(f"must be a finite number; got {_show(value)}", keys)
+        raise locate.error(f"must be a finite number; got {show(value)}", keys)
     if isinstance(value, dict):
         for k, v in value.items():
             _check_finite(v, (*keys, k), locate)
@@ -397,27 +550,58 @@ _EXPECTED = {
     "dict_type": "a table",
     "model_type": "a table",
 }
-_BOUNDS = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+_BOUNDS = ("ge", "gt", "le", "lt")
+
+
+def first_error(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error to report: an unknown key first (a misspelt key also leaves one missing), else the first."""
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
 
 
 def _explain(error: dict[str, Any], locate: _Locator, extended: bool) -> ScenarioError:
     """One pydantic error as a ScenarioError that says what is allowed."""
     keys, kind, value = tuple(error["loc"]), error["type"], error.get("input")
     if kind == "missing":
-        hint = "" if extended else '; start the file with extends = "baseline.toml"'
-        return locate.error(f"missing required key{hint}", keys)
+        return locate.missing(keys, extended)
     if kind == "extra_forbidden":
         return locate.error(_unknown_key(keys), keys)
     if kind in _EXPECTED:
-        return locate.error(f"expected {_EXPECTED[kind]}; got {_show(value)}", keys)
+        return locate.error(f"expected {_EXPECTED[kind]}; got {show(value)}{_type_hint(keys, kind, value)}", keys)
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bounds = {**_field_bounds(keys), **error["ctx"]}
-        allowed = " and ".join(f"{_BOUNDS[b]} {_number(bounds[b])}" for b in _BOUNDS if b in bounds)
-        return locate.error(f"must be {allowed}; got {_show(value)}", keys)
+        return locate.error(refusal(allowed(**bounds), show(value), why(keys)), keys)
     if kind == "value_error":
-        message = str(error["ctx"]["error"])
+        problem = error["ctx"]["error"]
+        if isinstance(problem, At):  # a check across keys says which key it is about
+            return locate.error(str(problem), (*keys, *problem.keys), blame=tuple((*keys, *k) for k in problem.also))
+        message = str(problem)
         return locate.error(message, _blame(keys, message), scope=keys)
     return locate.error(error["msg"], keys)
+
+
+def _type_hint(keys: Keys, kind: str, value: Any) -> str:
+    """What the person probably meant, for a value of the wrong type."""
+    if kind in ("float_type", "int_type") and isinstance(value, dict) and "dist" in value:
+        return ("; a lever takes a plain number (it is a choice): to vary it, sweep it with an experiment file "
+                "(docs/SWEEPS.md)")  # fmt: skip
+    if kind in ("dict_type", "model_type") and isinstance(value, list) and value and isinstance(value[0], dict):
+        name = _dotted(keys)
+        return f"; write [{name}] (a table), not [[{name}]] (an array of tables)"
+    return ""
+
+
+def why(keys: Keys) -> str:
+    """The schema's reason for the bounds of the key at ``keys`` ('' if it gives none)."""
+    return next((m.text for m in schema_type(keys)[1] if isinstance(m, Why)), "")
+
+
+def bounds_of(keys: Keys) -> dict[str, float]:
+    """The bounds (ge, gt, le, lt) of the number at ``keys``, or of an uncertain key's support."""
+    out = _field_bounds(keys)
+    for m in schema_type(keys)[1]:
+        if isinstance(m, Support):
+            out.update(ge=m.ge, le=m.le)
+    return out
 
 
 def _unknown_key(keys: Keys) -> str:
@@ -471,15 +655,26 @@ def _field_bounds(keys: Keys) -> dict[str, Any]:
     return {b: getattr(m, b) for m in constraints for b in _BOUNDS if getattr(m, b, None) is not None}
 
 
-def _number(x: float) -> str:
-    """A bound without a needless '.0' (bounds are written as floats in the schema)."""
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-def _show(value: Any) -> str:
-    """A value as it would be written in TOML, shortened."""
-    text = tomlkit.item(value).as_string()
+def show(value: Any) -> str:
+    """A value as it would be written in TOML, on one line (tables inline), shortened."""
+    text = printable(_one_line(value))
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_line(value: Any) -> str:
+    if isinstance(value, dict):
+        items = ", ".join(f"{_key(k)} = {_one_line(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_one_line(v) for v in value) + "]"
+    try:
+        return tomlkit.item(value).as_string()
+    except Exception:
+        return repr(value)
+
+
+def _key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else tomlkit.item(k).as_string()
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -6,16 +6,20 @@ numbers, only types and bounds, so the baseline file is the one place a value is
 
 Lever keys take plain numbers (they are choices). Uncertainty keys take a number or a
 distribution table (see :mod:`simulation.scenario.distributions`).
+
+Every number has a lower and an upper bound (:mod:`simulation.scenario.bounds`): money, sizes and
+rates are bounded by what the city could spend or hold and by what keeps the model finite and its
+run time in proportion; the reason is given next to the key and shown when a value is refused.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from simulation.datapack import CLUSTERS, EMERGING, town_ids
-from simulation.scenario.distributions import Distribution, parse_distribution
+from simulation.datapack import CLUSTERS, DATA_YEAR, EMERGING, town_ids
+from simulation.scenario.bounds import At, number, reads, uncertain
 
 
 class Section(BaseModel):
@@ -24,56 +28,47 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
-def uncertain(ge: float | None = None, le: float | None = None) -> Any:
-    """A number or distribution whose whole support lies in [ge, le]."""
-
-    def check(value: object) -> Distribution:
-        if isinstance(value, Distribution):
-            return value
-        d = parse_distribution(value)
-        lo, hi = d.support
-        if ge is not None and lo < ge:
-            raise ValueError(f"must be >= {ge} (the whole distribution), got {_show(value)}")
-        if le is not None and hi > le:
-            raise ValueError(f"must be <= {le} (the whole distribution), got {_show(value)}")
-        return d
-
-    return Annotated[Distribution, BeforeValidator(check)]
-
-
-def _show(value: object) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
 def per_cluster(name: str, value_type: Any, clusters: tuple[str, ...] = CLUSTERS) -> type[Section]:
     """A table with one key per cluster id, all required."""
     return create_model(name, __base__=Section, **{c: (value_type, ...) for c in clusters})
 
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Pos = Annotated[float, Field(gt=0.0)]
+
+# Money bounds, in the units of the keys (亿元 = 100 million CNY). The city's GDP was 9,650 亿元 in
+# 2020 (simulation/data/city.csv): no programme spends more than that in a year.
+CITY_BUDGET = "no programme of the city spends more than its whole GDP, 9,650 亿元 in 2020"
+MAX_ABOVESCALE_FIRMS = 30_000  # more than twice the city's 11,525 above-scale industrial firms (city.csv)
+MAX_FUNDS = 50  # the policy names three; each fund scans every firm every step
+MAX_EVENTS = 500  # each event is checked every step
 
 
 # --- [simulation] -------------------------------------------------------------------------
 
 
 class Simulation(Section):
-    start_year: Annotated[int, Field(ge=2000, le=2100)]
-    end_year: Annotated[int, Field(ge=2001, le=2100)]
+    start_year: Annotated[int, Field(ge=2000, le=2100)]  # must be DATA_YEAR: see _data_year
+    end_year: number(DATA_YEAR + 1, DATA_YEAR + 30, "further out, the 2020 city the model holds fixed (its clusters, "
+                                                   "towns and traits) no longer describes Dongguan", whole=True)
     steps_per_year: Annotated[int, Field(ge=1, le=12)]
     replicates: Annotated[int, Field(ge=1, le=100_000)]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
-    below_scale_ratio: Annotated[float, Field(ge=0.0, le=200.0)]
+    below_scale_ratio: number(0.0, 20.0, "below-scale firms per above-scale firm: 16 already covers all the "
+                                         "city's ~200,000 industrial firms, and the model's time grows with them")
+
+    @field_validator("start_year")
+    @classmethod
+    def _data_year(cls, v: int) -> int:
+        if v != DATA_YEAR:
+            raise ValueError(f"must be {DATA_YEAR}, the year the data pack describes (the firms, revenue and floor "
+                             f"space in simulation/data are those of the end of {DATA_YEAR}); got {v}")
+        return v
 
     @model_validator(mode="after")
     def _horizon_after_start(self) -> Simulation:
         if self.end_year <= self.start_year:
-            raise ValueError(
-                f"end_year ({self.end_year}) must be after start_year ({self.start_year})"
-            )
+            raise At(("end_year",), f"end_year ({self.end_year}) must be after start_year ({self.start_year})",
+                     also=(("start_year",),))
         return self
 
 
@@ -87,35 +82,37 @@ class Targets(Section):
 
 class SubsidyLever(Section):
     enabled: bool
-    rd_budget: NonNeg
+    rd_budget: number(0.0, 1000.0, f"亿元 a year; {CITY_BUDGET}")
     max_share_of_rd: Share
     emerging_share: Share
-    abovescale_entry_reward: NonNeg
-    little_giant_reward: NonNeg
-    little_giants_per_year: Annotated[int, Field(ge=0, le=10_000)]
+    abovescale_entry_reward: number(0.0, 100.0, "M CNY a firm: five times the revenue that makes a firm above-scale")
+    little_giant_reward: number(0.0, 100.0, "M CNY a firm: five times the revenue that makes a firm above-scale")
+    little_giants_per_year: number(0, 10_000, "about all the city's above-scale firms (11,525 in 2020)", whole=True)
 
 
 class LandLever(Section):
     enabled: bool
     redevelopment_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]
     floor_multiplier: Annotated[float, Field(gt=0.0, le=20.0)]
-    min_project_mu: Annotated[float, Field(gt=0.0, le=10_000.0)]
+    min_project_mu: number(1.0, 10_000.0, "mu; 1 mu (667 m2) is the smallest plot, and smaller projects would "
+                                          "make the model draw millions of them a quarter")
     cluster_priority_share: Share
 
 
 class TalentLever(Section):
     enabled: bool
-    subsidy: NonNeg
-    budget_cap: NonNeg
+    subsidy: number(0.0, 10.0, "M CNY per skilled worker a year: 50 times a skilled worker's income in the "
+                               "baseline, and the location choice stays finite")
+    budget_cap: number(0.0, 1000.0, f"亿元 a year; {CITY_BUDGET}")
     graduate_places: Annotated[float, Field(ge=0.0, le=1e6)]
 
 
 class Fund(Section):
     enabled: bool
-    target_size: NonNeg
+    target_size: number(0.0, 1000.0, f"亿元; {CITY_BUDGET}")
     mandate: dict[str, Share]
     investment_years: Annotated[float, Field(gt=0.0, le=30.0)]
-    max_ticket: Pos
+    max_ticket: number(0.01, 1000.0, "亿元 per investee: from 1 M CNY to the largest fund allowed")
     holding_years: Annotated[float, Field(gt=0.0, le=30.0)]
     backs_chain_leaders: bool
 
@@ -136,7 +133,7 @@ class Fund(Section):
 
 class CoreZones(Section):
     enabled: bool
-    matching_money: NonNeg
+    matching_money: number(0.0, 100_000.0, f"M CNY per zone town a year (1,000 亿元); {CITY_BUDGET}")
     land_priority: bool
     zones: dict[str, list[str]]
 
@@ -158,7 +155,8 @@ class CoreZones(Section):
 
 class Agencies(Section):
     enabled: bool
-    budget: NonNeg
+    budget: number(0.0, 10.0, "亿元 a year per agency, 33 times the baseline's: more would attract more firms a "
+                              "quarter than the city can house, and the model would slow without end")
     screening_quality: Share
     investment_attraction: bool
     matchmaking: bool
@@ -173,17 +171,36 @@ class Levers(Section):
     core_zones: CoreZones
     agencies: Agencies
 
+    @field_validator("funds")
+    @classmethod
+    def _few_funds(cls, v: dict[str, Fund]) -> dict[str, Fund]:
+        if len(v) > MAX_FUNDS:
+            raise ValueError(f"at most {MAX_FUNDS} funds; got {len(v)}")
+        return v
+
+
 
 # --- [uncertainties.*] --------------------------------------------------------------------
 
-ClusterRevenue = per_cluster("ClusterRevenue", uncertain(ge=0.0))
-ClusterFirms = per_cluster("ClusterFirms", uncertain(ge=1.0))
+# The city's above-scale industry in 2020 (simulation/data/city.csv): 11,525 firms, about 21,000 亿元 of revenue.
+ClusterRevenue = per_cluster("ClusterRevenue", uncertain(
+    1.0, 50_000.0, "亿元: at least one firm's worth, at most more than twice the city's above-scale industrial revenue"))
+ClusterFirms = per_cluster("ClusterFirms", uncertain(
+    1.0, MAX_ABOVESCALE_FIRMS, "more than twice the city's 11,525 above-scale industrial firms"))
 ClusterGrowth = per_cluster("ClusterGrowth", uncertain(ge=-50.0, le=100.0))
 
 
 class Baseline(Section):
     revenue_2020: ClusterRevenue
     abovescale_firms_2020: ClusterFirms
+
+    @model_validator(mode="after")
+    def _firms_in_the_city(self) -> Baseline:
+        most = sum(getattr(self.abovescale_firms_2020, c).support[1] for c in CLUSTERS)
+        if most > MAX_ABOVESCALE_FIRMS:  # the model holds every firm in memory and steps them all
+            raise At(("abovescale_firms_2020",), f"the clusters' firms add up to as many as {most:,.0f}; at most "
+                     f"{MAX_ABOVESCALE_FIRMS:,} in all, more than twice the city's 11,525 above-scale firms")
+        return self
 
 
 class Demand(Section):
@@ -210,9 +227,16 @@ class ShockEvent(Section):
 class Shocks(Section):
     events: dict[str, ShockEvent]
 
+    @field_validator("events")
+    @classmethod
+    def _few_events(cls, v: dict[str, ShockEvent]) -> dict[str, ShockEvent]:
+        if len(v) > MAX_EVENTS:
+            raise ValueError(f"at most {MAX_EVENTS} events; got {len(v)}")
+        return v
+
 
 class Behaviour(Section):
-    productivity_persistence: uncertain(ge=0.0, le=1.0)
+    productivity_persistence: uncertain(0.0, 0.99, "an AR(1) of persistence 1 has no stationary spread to start from")
     productivity_volatility: uncertain(ge=0.0, le=2.0)
     frontier_productivity_growth: uncertain(ge=-10.0, le=20.0)
     selection_strength: uncertain(ge=0.0, le=2.0)
@@ -306,7 +330,7 @@ class Calibration(Section):
 
     experiment: str  # the calibration file that wrote the section, relative to the scenario file
     record: str  # the calibration record (fit moment by moment), relative to the scenario file
-    seed: Annotated[int, Field(ge=0)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
     values: dict[str, Any]
 
 
@@ -320,6 +344,29 @@ class ScenarioSpec(Section):
     uncertainties: Uncertainties
     outputs: Outputs
     calibration: Calibration | None = None
+
+    @model_validator(mode="after")
+    @reads("simulation.start_year", "simulation.end_year", "simulation.steps_per_year", "uncertainties.shocks.events")
+    def _events_in_the_horizon(self) -> ScenarioSpec:
+        """An event that is active at no step would silently do nothing."""
+        sim = self.simulation
+        dt = 1.0 / sim.steps_per_year
+        times = [sim.start_year + 1 + k * dt for k in range((sim.end_year - sim.start_year) * sim.steps_per_year)]
+        for name, event in self.uncertainties.shocks.events.items():
+            start, end = event.start, event.start + event.duration_years
+            if any(start <= t < end for t in times):
+                continue  # active at some step: the model's own test (demand.MarketDemand.event_effect)
+            keys = ("uncertainties", "shocks", "events", name)
+            also = ((*keys, "duration_years"), ("simulation",))
+            if end <= times[0]:
+                raise At((*keys, "start"), f"the event ends at {end:g}, before the first step ({times[0]:g}, the "
+                         "start of the year after start_year), so it would never be active", also)  # fmt: skip
+            if start > times[-1]:
+                raise At((*keys, "start"), f"the event starts at {start:g}, after the last step ({times[-1]:g}; "
+                         f"end_year is {sim.end_year}), so it would never be active", also)  # fmt: skip
+            raise At((*keys, "duration_years"), f"the event ({start:g} to {end:g}) falls between two steps, so it "
+                     f"would never be active; it must last at least one step ({dt:g} years)", also)  # fmt: skip
+        return self
 
 
 POLICY_CLUSTERS = tuple(c for c in CLUSTERS if c != "other")
