@@ -195,7 +195,7 @@ def test_wrong_type(tmp_path: Path, body: str, key: str, expected: str) -> None:
         ("[levers.land]\nfloor_multiplier = -3.4\n", "levers.land.floor_multiplier", "greater than 0 and at most 20; got -3.4"),
         ("[simulation]\nreplicates = 0\n", "simulation.replicates", "at least 1 and at most 100000; got 0"),
         ("[simulation]\nreplicates = 100001\n", "simulation.replicates", "at most 100000; got 100001"),
-        ("[simulation]\nend_year = 2019\n", "simulation.end_year", "must be at least 2021 and at most 2100; got 2019"),
+        ("[simulation]\nend_year = 2019\n", "simulation.end_year", "must be at least 2021 and at most 2050; got 2019"),
         ("[levers.funds.ic]\nmandate = { semi = 1.5 }\n", "levers.funds.ic.mandate.semi", "at most 1; got 1.5"),
         ("[uncertainties.demand]\nvolatility = -1.0\n", "uncertainties.demand.volatility", "must be at least 0 and at most 50; got -1.0"),
     ],
