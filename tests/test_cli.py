@@ -193,14 +193,15 @@ def test_default_folder_is_under_results_in_the_current_directory(tmp_path: Path
     assert a != b and (tmp_path / a / "manifest.json").exists() and (tmp_path / b / "manifest.json").exists()
 
 
-def test_overwrite_replaces_an_existing_folder(tmp_path: Path) -> None:
+def test_overwrite_replaces_an_earlier_results_folder(tmp_path: Path) -> None:
     out = tmp_path / "w"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
-    result = invoke(BASELINE, "-n", "1", "-j", "1", "-q", "--out", out, "--overwrite", *FAST)
+    first = invoke(BASELINE, "-n", "1", "-j", "1", "-q", "--out", out, *FAST)
+    assert first.exit_code == 0, first.output
+    result = invoke(BASELINE, "-n", "1", "-j", "1", "-q", "--out", out, "--overwrite", "--seed", "7", *FAST)
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == FILES
-    assert [p.name for p in tmp_path.iterdir()] == ["w"]
+    assert json.loads((out / "manifest.json").read_text())["root_seed"] == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["w"]  # no partial or old folder left
 
 
 def test_an_existing_empty_folder_is_used(tmp_path: Path) -> None:

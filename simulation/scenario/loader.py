@@ -19,7 +19,6 @@ import os
 import re
 import stat
 import tomllib
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ import tomlkit
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from simulation.messages import printable
 from simulation.scenario.bounds import At, Support, Why, allowed, refusal
 from simulation.scenario.schema import ScenarioSpec
 
@@ -57,22 +57,6 @@ class ScenarioError(Exception):
         if where:
             label = f"{label} ({where})" if label else where
         return printable(f"{label}: {self.message}" if label else self.message)
-
-
-def printable(text: str) -> str:
-    """Text on one line with every control character escaped (a key may hold a newline or a NUL)."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif ch in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
 
 
 @dataclass(frozen=True)
