@@ -84,6 +84,10 @@ class ScenarioGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt as exc:  # a command that computes says what it kept; here nothing was
+            stopped = interrupts.as_interrupted(exc)
+            click.echo(f"Interrupted ({stopped.name}); stopped before anything was written.", err=True)
+            raise click.exceptions.Exit(stopped.exit_code) from None
         except RecursionError as exc:  # input nested beyond what any check foresaw
             raise UserError(f"the input is nested too deeply to read ({brief(exc)})") from exc
         except Exception as exc:  # a bug: say so briefly, unless asked for the traceback

@@ -40,7 +40,6 @@ for a combination of values each fine on its own.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import json
@@ -50,7 +49,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 
 from simulation.experiments.design import METHODS, Design, Parameter, make_design, point_count
 from simulation.experiments.seeds import replicate_seeds
@@ -69,6 +67,7 @@ from simulation.scenario.loader import (
     scan_keys,
     schema_type,
     show,
+    toml_inline,
 )
 from simulation.scenario.schema import ScenarioSpec
 
@@ -80,6 +79,7 @@ SPEC_KEYS = ("levels", "range", "dist")
 RESERVED = ("simulation.replicates", "simulation.seed")
 #: A design of more points is refused: its design file, and the plan held in memory, grow with the points.
 MAX_POINTS = 1_000_000
+MAX_LEVELS = 1_000  # levels of one parameter: each is checked against the scenario before the sweep
 ALLOWED_SPEC = (
     '{ levels = [...] }, { range = [low, high] }, { dist = "uniform" | "triangular" | "normal", ... }'
     ', or "scenario" (an uncertainty\'s own distribution)'
@@ -286,6 +286,10 @@ def load_experiment(
         if method == "grid" and parameter.kind != "levels":
             raise f.error("a grid design needs levels = [...] for every parameter", keys)
         parameters.append(parameter)
+    n_points = point_count(method, tuple(parameters), size, second_order)
+    if n_points > MAX_POINTS:
+        raise f.error(f"the design has {n_points:,} points; at most {MAX_POINTS:,} (its design file and plan grow "
+                      "with the points): use fewer levels or a smaller size", ("design",))  # fmt: skip
     for keys, parameter in zip((k for k, _ in items), parameters):
         _check_values(f, keys, parameter, scenario_path, base_overrides, scenario)
 
@@ -311,9 +315,6 @@ def load_experiment(
         second_order=second_order, replicates=replicates, root_seed=seed, outcome_groups=groups,
         analysis_outcomes=analysis_outcomes, frontier=frontier,
     )  # fmt: skip
-    if experiment.n_points > MAX_POINTS:
-        raise f.error(f"the design has {experiment.n_points:,} points; at most {MAX_POINTS:,} (its design file and "
-                      "plan grow with the points): fewer levels or a smaller size", ("design",))  # fmt: skip
     try:
         design = experiment.design()  # SALib or scipy may still refuse (e.g. too few parameters)
     except ValueError as exc:
@@ -383,6 +384,8 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
             raise f.error(f"unknown key(s) {extra} next to levels", keys)
         if not isinstance(levels, list) or not levels:
             raise f.error(f"levels must be a non-empty list; got {show(levels)}", keys)
+        if len(levels) > MAX_LEVELS:
+            raise f.error(f"{len(levels):,} levels; at most {MAX_LEVELS:,} (a range or a distribution covers more)", keys)
         for v in levels:
             _check_type(f, keys, v, dtype)
         if len(set(levels)) != len(levels):
@@ -457,8 +460,8 @@ def check_combinations(design: Design, scenario: Scenario, error: Any) -> None:
 
 
 def _interacting(keys: list[str]) -> list[tuple[list[int], tuple[str, ...]]]:
-    """Groups of (indices of) varied keys that some validator reads together, each with the table
-    all its validators lie in (() if they span tables: the whole scenario is validated)."""
+    """Groups of (indices of) varied keys that some validator reads together, each with the innermost
+    table that holds all its validators (() for the whole scenario)."""
     checks: list[set[tuple]] = []
     for key in keys:
         parts = tuple(key.split("."))
@@ -494,9 +497,11 @@ def _interacting(keys: list[str]) -> list[tuple[list[int], tuple[str, ...]]]:
     for members in groups.values():
         if len(members) < 2:
             continue
-        shared = set().union(*(checks[i] for i in members))
-        tables = {table for table, _ in shared}
-        scope = tables.pop() if len(tables) == 1 else ()
+        tables = [table for i in members for table, _ in checks[i]]
+        scope = tables[0]
+        for table in tables:  # the innermost table holding every check: validating it runs them all
+            while table[: len(scope)] != scope:
+                scope = scope[:-1]
         out.append((members, scope))
     return out
 
@@ -550,12 +555,7 @@ def _check_values(
     """Apply the parameter's extreme values to the scenario, as --set would, to check them."""
     data = tomllib.loads(scenario.text)
     for value in p.extremes():
-        trial = copy.deepcopy(data)
-        node = trial
-        parts = p.key.split(".")
-        for k in parts[:-1]:
-            node = node[k]
-        node[parts[-1]] = value
+        trial = _with_values(data, {p.key: value})
         try:
             ScenarioSpec.model_validate(trial)
             continue  # fine: skip the slower load that words the error
@@ -684,7 +684,7 @@ def _is_number(v: Any) -> bool:
 
 
 def _toml(value: Any) -> str:
-    return tomlkit.item(value).as_string()
+    return toml_inline(value)
 
 
 __all__ = ["Experiment", "ExperimentError", "load_experiment", "analysis_names"]

@@ -703,10 +703,11 @@ class DaskBackend(Backend):
     """
 
     def __init__(self, address: str | None = None, scheduler_file: str | Path | None = None,
-                 timeout: float = CONNECT_TIMEOUT) -> None:  # fmt: skip
+                 timeout: float | None = None) -> None:  # fmt: skip
         if (address is None) == (scheduler_file is None):
             raise ValueError("give a scheduler address or a scheduler file, not both")
-        self.address, self.scheduler_file, self.timeout = address, scheduler_file, timeout
+        self.address, self.scheduler_file = address, scheduler_file
+        self.timeout = CONNECT_TIMEOUT if timeout is None else timeout
         where = address or f"scheduler file {scheduler_file}"
         self.description = f"Dask cluster at {where}"
         self.client = None

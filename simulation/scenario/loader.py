@@ -445,7 +445,8 @@ def _apply_override(
     for i, k in enumerate(keys[:-1]):
         if k not in node:
             node[k] = {}
-            origins[keys[: i + 1]] = where
+            if get_origin(schema_type(keys[:i])[0]) is dict:  # a new entry (a fund) is the option's own
+                origins[keys[: i + 1]] = where
         node = node[k]
         if not isinstance(node, dict):
             message = f"cannot set {keys[i + 1]!r} inside {_dotted(keys[: i + 1])}, which is not a table"
@@ -486,11 +487,15 @@ class _Locator:
         """A missing key: the file's fault, unless a --set option made the table that lacks it."""
         enclosing = next((keys[:i] for i in range(len(keys) - 1, 0, -1) if keys[:i] in self.origins), None)
         where = self.origins[enclosing][1] if enclosing else None
-        if isinstance(where, str) and get_origin(schema_type(enclosing[:-1])[0]) is dict:
-            model = schema_type(enclosing)[0]  # a new entry (a fund): --set made it, and it needs every key
+        if isinstance(where, str):  # the option made the table (a new fund) or set it whole (an inline table)
+            model = schema_type(enclosing)[0]
             needed = ", ".join(model.model_fields) if is_model(model) else ""
-            message = f"missing required key; {_dotted(enclosing)} is new, so it needs every key ({needed}): " \
-                      f"give it whole as --set '{_dotted(enclosing)}={{ ... }}'"
+            new = get_origin(schema_type(enclosing[:-1])[0]) is dict and "=" in where and \
+                where.partition("=")[0].strip() != _dotted(enclosing)
+            how = "is new" if new else "is set whole by this option"
+            message = f"missing required key; {_dotted(enclosing)} {how}, so it needs every key ({needed})"
+            if new:
+                message += f": give it whole as --set '{_dotted(enclosing)}={{ ... }}'"
             return ScenarioError(message, self.path, _dotted(keys), override=where)
         hint = "" if extended else '; start the file with extends = "baseline.toml"'
         if isinstance(where, _Source):
@@ -641,16 +646,17 @@ def _field_bounds(keys: Keys) -> dict[str, Any]:
 
 def show(value: Any) -> str:
     """A value as it would be written in TOML, on one line (tables inline), shortened."""
-    text = printable(_one_line(value))
+    text = printable(toml_inline(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _one_line(value: Any) -> str:
+def toml_inline(value: Any) -> str:
+    """A value as TOML on one line (tables as inline tables), as a --set option takes it."""
     if isinstance(value, dict):
-        items = ", ".join(f"{_key(k)} = {_one_line(v)}" for k, v in value.items())
+        items = ", ".join(f"{_key(k)} = {toml_inline(v)}" for k, v in value.items())
         return "{ " + items + " }" if items else "{}"
     if isinstance(value, list):
-        return "[" + ", ".join(_one_line(v) for v in value) + "]"
+        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
     try:
         return tomlkit.item(value).as_string()
     except Exception:

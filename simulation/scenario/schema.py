@@ -48,8 +48,9 @@ MAX_EVENTS = 500  # each event is checked every step
 
 class Simulation(Section):
     start_year: Annotated[int, Field(ge=2000, le=2100)]  # must be DATA_YEAR: see _data_year
-    end_year: number(DATA_YEAR + 1, DATA_YEAR + 30, "further out, the 2020 city the model holds fixed (its clusters, "
-                                                   "towns and traits) no longer describes Dongguan", whole=True)
+    end_year: number(DATA_YEAR + 1, DATA_YEAR + 30, "the first simulated year is the one after the data's; 30 years "
+                     "on, the 2020 city the model holds fixed (clusters, towns, traits) no longer describes Dongguan",
+                     whole=True)  # fmt: skip
     steps_per_year: Annotated[int, Field(ge=1, le=12)]
     replicates: Annotated[int, Field(ge=1, le=100_000)]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
