@@ -47,13 +47,13 @@ MAX_EVENTS = 500  # each event is checked every step
 
 
 class Simulation(Section):
-    start_year: Annotated[int, Field(ge=2000, le=2100)]  # must be DATA_YEAR: see _data_year
+    start_year: number(2000, 2100, "and it must be the data's year: see _data_year", whole=True)
     end_year: number(DATA_YEAR + 1, DATA_YEAR + 30, "the first simulated year is the one after the data's; 30 years "
                      "on, the 2020 city the model holds fixed (clusters, towns, traits) no longer describes Dongguan",
                      whole=True)  # fmt: skip
     steps_per_year: Annotated[int, Field(ge=1, le=12)]
-    replicates: Annotated[int, Field(ge=1, le=100_000)]
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    replicates: number(1, 100_000, "a run holds every replicate's series in memory until it writes them", whole=True)
+    seed: number(0, 2**63 - 1, "a seed is a 64-bit number", whole=True)
     below_scale_ratio: number(0.0, 20.0, "below-scale firms per above-scale firm: 16 already covers all the "
                                          "city's ~200,000 industrial firms, and the model's time grows with them")
 
@@ -93,7 +93,7 @@ class SubsidyLever(Section):
 
 class LandLever(Section):
     enabled: bool
-    redevelopment_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]
+    redevelopment_mu_per_year: number(0.0, 100_000.0, "mu a year: 13 times the policy's 7,500 (levers.csv)")
     floor_multiplier: Annotated[float, Field(gt=0.0, le=20.0)]
     min_project_mu: number(1.0, 10_000.0, "mu; 1 mu (667 m2) is the smallest plot, and smaller projects would "
                                           "make the model draw millions of them a quarter")
@@ -105,7 +105,7 @@ class TalentLever(Section):
     subsidy: number(0.0, 10.0, "M CNY per skilled worker a year: 50 times a skilled worker's income in the "
                                "baseline, and the location choice stays finite")
     budget_cap: number(0.0, 1000.0, f"亿元 a year; {CITY_BUDGET}")
-    graduate_places: Annotated[float, Field(ge=0.0, le=1e6)]
+    graduate_places: number(0.0, 1e6, "places a year: 1,000 times the baseline's")
 
 
 class Fund(Section):
@@ -213,7 +213,7 @@ class Demand(Section):
 
 class ShockEvent(Section):
     cluster: str
-    start: Annotated[float, Field(ge=2000.0, le=2100.0)]
+    start: number(2000.0, 2100.0, "a decimal year; the event must also be active at some step of the run")
     duration_years: Annotated[float, Field(gt=0.0, le=50.0)]
     growth_change: uncertain(ge=-100.0, le=100.0)
 
@@ -260,14 +260,14 @@ class Behaviour(Section):
 
 
 class LandUncertainty(Section):
-    background_mu_per_year: uncertain(ge=0.0, le=100_000.0)
-    prior_mu_per_year: uncertain(ge=0.0, le=100_000.0)
+    background_mu_per_year: uncertain(0.0, 100_000.0, "mu a year: 13 times the policy's 7,500 (levers.csv)")
+    prior_mu_per_year: uncertain(0.0, 100_000.0, "mu a year: 13 times the policy's 7,500 (levers.csv)")
     pipeline_conversion: uncertain(ge=0.0, le=1.0)
     approval_lag_years: uncertain(ge=0.0, le=10.0)
     delivery_lag_years: uncertain(ge=0.0, le=10.0)
     initial_vacancy: uncertain(ge=0.0, le=0.5)
     initial_modern_share: uncertain(ge=0.0, le=1.0)
-    city_floor_million_m2: uncertain(ge=1.0, le=10_000.0)
+    city_floor_million_m2: uncertain(1.0, 10_000.0, "million m2: up to 25 times the baseline's 400")
     old_floor_ratio: uncertain(ge=0.0, le=10.0)
     rent_elasticity: uncertain(ge=0.0, le=10.0)
     rent_cost_share: uncertain(ge=0.0, le=0.5)
@@ -278,7 +278,7 @@ class TalentUncertainty(Section):
     outside_match: uncertain(ge=0.0, le=1.0)
     inflow_rate: uncertain(ge=0.0, le=1.0)
     attrition_rate: uncertain(ge=0.0, le=1.0)
-    skilled_income: uncertain(ge=0.001, le=100.0)
+    skilled_income: uncertain(0.001, 100.0, "M CNY a year, at least 1,000 CNY: the talent subsidy is divided by it")
 
 
 class FundUncertainty(Section):
@@ -288,9 +288,11 @@ class FundUncertainty(Section):
 
 
 class PolicyUncertainty(Section):
-    attraction_cost: uncertain(ge=0.001, le=100.0)
-    investment_inflow: uncertain(ge=0.0, le=100.0)
-    attracted_firm_size: uncertain(ge=1.0, le=100_000.0)
+    attraction_cost: uncertain(0.001, 100.0, "亿元 per attracted firm, at least 0.1 M CNY: an agency's budget is "
+                                             "divided by it to count the firms it attracts")
+    investment_inflow: uncertain(0.0, 100.0, "projects a year per 100 above-scale firms: at most one per firm")
+    attracted_firm_size: uncertain(1.0, 100_000.0, "M CNY a year: up to 1,000 亿元, a twentieth of the city's "
+                                                   "above-scale industrial revenue")
     matchmaking_effect: uncertain(ge=0.0, le=0.2)
     finance_matching_effect: uncertain(ge=0.0, le=5.0)
     zone_entry_multiplier: uncertain(ge=1.0, le=10.0)
