@@ -47,14 +47,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from simulation.model.results import ReplicateResult
-from simulation.reporting.claim import (  # noqa: F401 (check_folder, move_into_place, ... are used from here too)
-    Claim,
-    ResultsFolderError,
-    check_folder,
-    claim,
-    current_umask,
-    move_into_place,
-)
+from simulation.reporting.claim import Claim, ResultsFolderError, claim  # noqa: F401 (ResultsFolderError: raised here)
 from simulation.reporting.tables import metric_units, parameters_frame, tidy_frame
 
 PROJECT = "dongguan-clusters"
