@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from simulation.scenario.distributions import Distribution, parse_distribution
 
@@ -86,6 +86,17 @@ def uncertain(ge: float, le: float, why: str = "") -> Any:
         return d
 
     return Annotated[Distribution, BeforeValidator(check), Support(ge, le), Why(why)]
+
+
+def at_most(most: int, tp: Any, what: str) -> Any:
+    """A table of named entries (funds, events) with at most ``most`` of them: the model steps each one."""
+
+    def check(value: dict) -> dict:
+        if len(value) > most:
+            raise ValueError(f"at most {most} {what}; got {len(value)}")
+        return value
+
+    return Annotated[tp, AfterValidator(check)]
 
 
 def reads(*patterns: str) -> Callable[[Callable], Callable]:

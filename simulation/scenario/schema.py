@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from simulation.datapack import CLUSTERS, DATA_YEAR, EMERGING, town_ids
-from simulation.scenario.bounds import At, number, reads, uncertain
+from simulation.scenario.bounds import At, at_most, number, reads, uncertain
 
 
 class Section(BaseModel):
@@ -168,16 +168,9 @@ class Levers(Section):
     subsidy: SubsidyLever
     land: LandLever
     talent: TalentLever
-    funds: dict[str, Fund]
+    funds: at_most(MAX_FUNDS, dict[str, Fund], "funds")
     core_zones: CoreZones
     agencies: Agencies
-
-    @field_validator("funds")
-    @classmethod
-    def _few_funds(cls, v: dict[str, Fund]) -> dict[str, Fund]:
-        if len(v) > MAX_FUNDS:
-            raise ValueError(f"at most {MAX_FUNDS} funds; got {len(v)}")
-        return v
 
 
 
@@ -226,14 +219,7 @@ class ShockEvent(Section):
 
 
 class Shocks(Section):
-    events: dict[str, ShockEvent]
-
-    @field_validator("events")
-    @classmethod
-    def _few_events(cls, v: dict[str, ShockEvent]) -> dict[str, ShockEvent]:
-        if len(v) > MAX_EVENTS:
-            raise ValueError(f"at most {MAX_EVENTS} events; got {len(v)}")
-        return v
+    events: at_most(MAX_EVENTS, dict[str, ShockEvent], "events")
 
 
 class Behaviour(Section):

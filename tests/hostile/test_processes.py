@@ -196,13 +196,11 @@ replicates = 2
 outcomes = ["cagr", "city_cagr"]
 [design]
 method = "grid"
-[set]
-"simulation.below_scale_ratio" = 0.0
-"simulation.end_year" = 2021
-"simulation.steps_per_year" = 1
 [parameters]
 "levers.talent.subsidy" = {{ levels = [0.0, 0.02, 0.04, 0.06] }}
 """
+ONE_STEP = ["--set", "simulation.below_scale_ratio=0.0", "--set", "simulation.end_year=2021",
+            "--set", "simulation.steps_per_year=1"]  # fmt: skip
 
 
 def test_a_full_disk_mid_sweep_keeps_what_was_written_and_says_how_to_go_on(tmp_path: Path, monkeypatch) -> None:
@@ -221,7 +219,7 @@ def test_a_full_disk_mid_sweep_keeps_what_was_written_and_says_how_to_go_on(tmp_
         real(path, write)
 
     monkeypatch.setattr(sweep, "_atomic", filling)
-    args = ["sweep", str(exp), "--out", str(out), "-j", "1", "-q", "--checkpoint", "0"]
+    args = ["sweep", str(exp), "--out", str(out), "-j", "1", "-q", "--checkpoint", "0", *ONE_STEP]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     assert result.stderr == (f"Error: could not write to {out} (No space left on device); every run written before is "
@@ -234,7 +232,7 @@ def test_a_full_disk_mid_sweep_keeps_what_was_written_and_says_how_to_go_on(tmp_
     monkeypatch.setattr(sweep, "_atomic", real)  # room again
     resumed = CliRunner().invoke(main, [*args, "--resume"])
     assert resumed.exit_code == 0, resumed.output
-    whole = CliRunner().invoke(main, ["sweep", str(exp), "--out", str(tmp_path / "whole"), "-j", "1", "-q"])
+    whole = CliRunner().invoke(main, ["sweep", str(exp), "--out", str(tmp_path / "whole"), "-j", "1", "-q", *ONE_STEP])
     assert whole.exit_code == 0, whole.output
     columns = ["point", "replicate", "seed", "cagr_semi", "city_cagr"]
 
