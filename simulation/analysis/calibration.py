@@ -111,7 +111,7 @@ class Config:
 
 def load_config(path: str | Path) -> Config:
     """Read a calibration file; paths in it are relative to the file."""
-    from simulation.scenario.loader import ScenarioError, parse_toml, read_text_file
+    from simulation.scenario.toml_files import ScenarioError, parse_toml, read_text_file
 
     path = Path(path)
     try:

@@ -135,8 +135,7 @@ def validate(
 
 
 def _read_docs(docs: Path) -> str:
-    from simulation.scenario import ScenarioError
-    from simulation.scenario.loader import read_text_file
+    from simulation.scenario.toml_files import ScenarioError, read_text_file
 
     try:
         return read_text_file(docs, "a Markdown document")

@@ -34,7 +34,7 @@ varied key is checked against the scenario schema, and its lowest and highest va
 applied to the base scenario as ``--set`` overrides through :func:`load_scenario`, so an
 out-of-range value is reported with the scenario's own bounds before anything runs. Keys that a
 check across keys reads together (a fund's mandate shares, an event's dates and the horizon)
-are checked in every combination the design makes (:func:`check_combinations`), so no run fails
+are checked in every combination the design makes (:mod:`simulation.experiments.combinations`), so no run fails
 for a combination of values each fine on its own.
 """
 
@@ -50,22 +50,21 @@ from pathlib import Path
 from typing import Any
 
 
+from simulation.experiments.combinations import check_combinations, with_values
 from simulation.experiments.design import METHODS, Design, Parameter, make_design, point_count
 from simulation.experiments.seeds import replicate_seeds
 from simulation.experiments.sweep_outcomes import OUTCOME_GROUPS, outcome_columns
 from simulation.scenario import Scenario, ScenarioError, load_scenario, parse_set_option
-from simulation.scenario.bounds import allowed, declared_reads, reads_key, refusal
+from simulation.scenario.bounds import allowed, refusal
 from simulation.scenario.distributions import DISTRIBUTIONS, Distribution, parse_distribution
-from simulation.scenario.loader import (
-    bounds_of,
+from simulation.scenario.loader import bounds_of, is_model, schema_type
+from simulation.scenario.toml_files import (
     file_problem,
     find_line,
-    is_model,
     other_kind,
     parse_toml,
     read_text_file,
     scan_keys,
-    schema_type,
     show,
     toml_inline,
 )
@@ -417,112 +416,6 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
     return Parameter(key, "dist", dtype, dist=dist)
 
 
-def check_combinations(design: Design, scenario: Scenario, error: Any) -> None:
-    """Check every combination the design makes of keys that a check across keys reads together.
-
-    Each key's own values were checked alone (:func:`_check_values`); only groups of keys that a
-    validator reads together (a table's model validator, a validated table such as a mandate, or a
-    validator declared with :func:`simulation.scenario.bounds.reads`) can fail in combination.
-    ``error(message, key)`` makes the exception to raise.
-    """
-    keys = list(design.keys)
-    groups = _interacting(keys)
-    if not groups:
-        return
-    data = tomllib.loads(scenario.text)
-    for group, scope in groups:
-        columns = [design.values(keys[i]) for i in group]
-        seen: set[tuple] = set()
-        for point, combo in enumerate(zip(*columns)):
-            combo = tuple(_plain(v) for v in combo)
-            if combo in seen:
-                continue
-            seen.add(combo)
-            trial = _with_values(data, {keys[i]: v for i, v in zip(group, combo)})
-            model, sub = ScenarioSpec, trial
-            if scope:  # every check involved lies in this table: validate just it
-                model = schema_type(scope)[0]
-                for k in scope:
-                    sub = sub[k]
-            try:
-                model.model_validate(sub)
-                continue
-            except Exception:
-                pass
-            options = [f"{keys[i]}={_toml(v)}" for i, v in zip(group, combo)]
-            try:
-                load_scenario(scenario.path, (*scenario.overrides, *options))
-                message = "these values are invalid together"
-            except ScenarioError as exc:
-                message = exc.message if exc.override in options else str(exc)
-            sets = ", ".join(f"{keys[i]} = {_toml(v)}" for i, v in zip(group, combo))
-            raise error(f"design point {point} combines {sets}, which is invalid: {message}", keys[group[0]])
-
-
-def _interacting(keys: list[str]) -> list[tuple[list[int], tuple[str, ...]]]:
-    """Groups of (indices of) varied keys that some validator reads together, each with the innermost
-    table that holds all its validators (() for the whole scenario)."""
-    checks: list[set[tuple]] = []
-    for key in keys:
-        parts = tuple(key.split("."))
-        found = set()
-        for i in range(len(parts)):
-            table = parts[:i]
-            model = schema_type(table)[0] if table else ScenarioSpec
-            if not is_model(model):
-                continue
-            decorators = model.__pydantic_decorators__
-            for name, dec in decorators.model_validators.items():
-                if declared_reads(dec.func) is None or reads_key(dec.func, key):
-                    found.add((table, name))
-            for name, dec in decorators.field_validators.items():
-                if parts[i] in dec.info.fields and i + 1 < len(parts):  # the key is inside a validated table
-                    found.add((table, name))
-        checks.append(found)
-    parent = list(range(len(keys)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i in range(len(keys)):
-        for j in range(i + 1, len(keys)):
-            if checks[i] & checks[j]:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(keys)):
-        groups.setdefault(root(i), []).append(i)
-    out = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        tables = [table for i in members for table, _ in checks[i]]
-        scope = tables[0]
-        for table in tables:  # the innermost table holding every check: validating it runs them all
-            while table[: len(scope)] != scope:
-                scope = scope[:-1]
-        out.append((members, scope))
-    return out
-
-
-def _with_values(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with dotted keys set, copying only the tables on the way (the rest is shared)."""
-    out = dict(data)
-    for key, value in values.items():
-        node = out
-        *parents, last = key.split(".")
-        for k in parents:
-            node[k] = dict(node[k])
-            node = node[k]
-        node[last] = value
-    return out
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
-
-
 def _overlap(a: str, b: str) -> bool:
     """Do dotted keys ``a`` and ``b`` set the same value (one is the other, or inside it)?"""
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
@@ -555,7 +448,7 @@ def _check_values(
     """Apply the parameter's extreme values to the scenario, as --set would, to check them."""
     data = tomllib.loads(scenario.text)
     for value in p.extremes():
-        trial = _with_values(data, {p.key: value})
+        trial = with_values(data, {p.key: value})
         try:
             ScenarioSpec.model_validate(trial)
             continue  # fine: skip the slower load that words the error

@@ -809,7 +809,7 @@ def _scheduler_file_address(path: Path, timeout: float) -> str:
 
     A scheduler started at the same time as the sweep writes its file a few seconds later.
     """
-    from simulation.scenario.loader import ScenarioError, read_text_file
+    from simulation.scenario.toml_files import ScenarioError, read_text_file
 
     deadline = time.monotonic() + timeout
     while not path.exists() and time.monotonic() < deadline:
