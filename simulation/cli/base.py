@@ -201,7 +201,7 @@ def claim_results(out: Path | None, name: str, when: datetime | None = None, ove
 
 @contextmanager
 def replicates_or_fail(nothing_written: str) -> Iterator[None]:
-    """Around running replicates: a failed replicate exits 1, Ctrl-C 130 and SIGTERM 143, saying what was not written."""
+    """Around running replicates: a failed replicate exits 1, Ctrl-C 130 and SIGTERM 143, saying what is lost."""
     from simulation.experiments.runner import ReplicateError
 
     try:

@@ -72,7 +72,8 @@ Examples:
 @click.option("--check", is_flag=True, help="Validate the experiment and print the plan; run nothing.")
 @click.option("--checkpoint", type=FiniteFloat(min=0.0, max=86_400.0), default=5.0, show_default=True,
               metavar="SECONDS", help="Write finished runs to disk at least this often.")
-@click.option("--yes", "-y", is_flag=True, help=f"Start a sweep of more than {RUNS_WITHOUT_ASKING:,} runs without asking.")
+@click.option("--yes", "-y", is_flag=True,
+              help=f"Start a sweep of more than {RUNS_WITHOUT_ASKING:,} runs without asking.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress; print only the results folder.")
 def sweep(
     experiment: Path,

@@ -384,7 +384,8 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
         if not isinstance(levels, list) or not levels:
             raise f.error(f"levels must be a non-empty list; got {show(levels)}", keys)
         if len(levels) > MAX_LEVELS:
-            raise f.error(f"{len(levels):,} levels; at most {MAX_LEVELS:,} (a range or a distribution covers more)", keys)
+            raise f.error(f"{len(levels):,} levels; at most {MAX_LEVELS:,} (a range or a distribution covers more)",
+                          keys)  # fmt: skip
         for v in levels:
             _check_type(f, keys, v, dtype)
         if len(set(levels)) != len(levels):

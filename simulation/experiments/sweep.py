@@ -815,7 +815,8 @@ def _scheduler_file_address(path: Path, timeout: float) -> str:
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     if not path.exists():
-        raise SweepError(f"--scheduler-file {path}: file not found (waited {timeout:g} s for the scheduler to write it)")
+        raise SweepError(f"--scheduler-file {path}: file not found (waited {timeout:g} s for the scheduler to "
+                         "write it)")  # fmt: skip
     try:
         text = read_text_file(path, "a scheduler file")
     except ScenarioError as exc:

@@ -37,7 +37,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 # Money bounds, in the units of the keys (亿元 = 100 million CNY). The city's GDP was 9,650 亿元 in
 # 2020 (simulation/data/city.csv): no programme spends more than that in a year.
-CITY_BUDGET = "no programme of the city spends more than its whole GDP, 9,650 亿元 in 2020"
+CITY_BUDGET = "a tenth of the city's GDP (9,650 亿元 in 2020), beyond any programme of the city"
 MAX_ABOVESCALE_FIRMS = 30_000  # more than twice the city's 11,525 above-scale industrial firms (city.csv)
 MAX_FUNDS = 50  # the policy names three; each fund scans every firm every step
 MAX_EVENTS = 500  # each event is checked every step
@@ -47,7 +47,7 @@ MAX_EVENTS = 500  # each event is checked every step
 
 
 class Simulation(Section):
-    start_year: number(2000, 2100, "and it must be the data's year: see _data_year", whole=True)
+    start_year: number(DATA_YEAR, DATA_YEAR, "the year the data pack describes", whole=True)  # see _data_year
     end_year: number(DATA_YEAR + 1, DATA_YEAR + 30, "the first simulated year is the one after the data's; 30 years "
                      "on, the 2020 city the model holds fixed (clusters, towns, traits) no longer describes Dongguan",
                      whole=True)  # fmt: skip
@@ -57,10 +57,10 @@ class Simulation(Section):
     below_scale_ratio: number(0.0, 20.0, "below-scale firms per above-scale firm: 16 already covers all the "
                                          "city's ~200,000 industrial firms, and the model's time grows with them")
 
-    @field_validator("start_year")
+    @field_validator("start_year", mode="before")
     @classmethod
-    def _data_year(cls, v: int) -> int:
-        if v != DATA_YEAR:
+    def _data_year(cls, v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool) and v != DATA_YEAR:
             raise ValueError(f"must be {DATA_YEAR}, the year the data pack describes (the firms, revenue and floor "
                              f"space in simulation/data are those of the end of {DATA_YEAR}); got {v}")
         return v
@@ -83,7 +83,7 @@ class Targets(Section):
 
 class SubsidyLever(Section):
     enabled: bool
-    rd_budget: number(0.0, 1000.0, f"亿元 a year; {CITY_BUDGET}")
+    rd_budget: number(0.0, 1000.0, f"亿元 a year: {CITY_BUDGET}")
     max_share_of_rd: Share
     emerging_share: Share
     abovescale_entry_reward: number(0.0, 100.0, "M CNY a firm: five times the revenue that makes a firm above-scale")
@@ -104,13 +104,13 @@ class TalentLever(Section):
     enabled: bool
     subsidy: number(0.0, 10.0, "M CNY per skilled worker a year: 50 times a skilled worker's income in the "
                                "baseline, and the location choice stays finite")
-    budget_cap: number(0.0, 1000.0, f"亿元 a year; {CITY_BUDGET}")
+    budget_cap: number(0.0, 1000.0, f"亿元 a year: {CITY_BUDGET}")
     graduate_places: number(0.0, 1e6, "places a year: 1,000 times the baseline's")
 
 
 class Fund(Section):
     enabled: bool
-    target_size: number(0.0, 1000.0, f"亿元; {CITY_BUDGET}")
+    target_size: number(0.0, 1000.0, f"亿元: {CITY_BUDGET}")
     mandate: dict[str, Share]
     investment_years: Annotated[float, Field(gt=0.0, le=30.0)]
     max_ticket: number(0.01, 1000.0, "亿元 per investee: from 1 M CNY to the largest fund allowed")
@@ -134,7 +134,7 @@ class Fund(Section):
 
 class CoreZones(Section):
     enabled: bool
-    matching_money: number(0.0, 100_000.0, f"M CNY per zone town a year (1,000 亿元); {CITY_BUDGET}")
+    matching_money: number(0.0, 100_000.0, f"M CNY per zone town a year, i.e. 1,000 亿元: {CITY_BUDGET}")
     land_priority: bool
     zones: dict[str, list[str]]
 
@@ -178,7 +178,7 @@ class Levers(Section):
 
 # The city's above-scale industry in 2020 (simulation/data/city.csv): 11,525 firms, about 21,000 亿元 of revenue.
 ClusterRevenue = per_cluster("ClusterRevenue", uncertain(
-    1.0, 50_000.0, "亿元: at least one firm's worth, at most more than twice the city's above-scale industrial revenue"))
+    1.0, 50_000.0, "亿元: from a firm's worth to twice the city's above-scale industrial revenue of 2020"))
 ClusterFirms = per_cluster("ClusterFirms", uncertain(
     1.0, MAX_ABOVESCALE_FIRMS, "more than twice the city's 11,525 above-scale industrial firms"))
 ClusterGrowth = per_cluster("ClusterGrowth", uncertain(ge=-50.0, le=100.0))

@@ -222,8 +222,8 @@ def test_a_full_disk_mid_sweep_keeps_what_was_written_and_says_how_to_go_on(tmp_
     args = ["sweep", str(exp), "--out", str(out), "-j", "1", "-q", "--checkpoint", "0", *ONE_STEP]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: could not write to {out} (No space left on device); every run written before is "
-                             f"kept: make room and continue with simulate sweep {exp} --out {out} --resume\n")  # fmt: skip
+    assert result.stderr == (f"Error: could not write to {out} (No space left on device); every run written before "
+                             f"is kept: make room and continue with simulate sweep {exp} --out {out} --resume\n")
     manifest = json.loads((out / "manifest.json").read_text())  # rewritten in place: no new file needed
     assert manifest["status"] == "interrupted" and manifest["sessions"][-1]["status"] == "interrupted"
     assert manifest["ok"] == 1 and manifest["missing"] == 7
@@ -237,6 +237,7 @@ def test_a_full_disk_mid_sweep_keeps_what_was_written_and_says_how_to_go_on(tmp_
     columns = ["point", "replicate", "seed", "cagr_semi", "city_cagr"]
 
     def runs(folder: Path) -> pd.DataFrame:
-        return pd.read_parquet(folder / "runs", columns=columns).sort_values(["point", "replicate"]).reset_index(drop=True)
+        frame = pd.read_parquet(folder / "runs", columns=columns)
+        return frame.sort_values(["point", "replicate"]).reset_index(drop=True)
 
     pd.testing.assert_frame_equal(runs(out), runs(tmp_path / "whole"))
