@@ -58,16 +58,8 @@ from simulation.scenario import Scenario, ScenarioError, load_scenario, parse_se
 from simulation.scenario.bounds import allowed, refusal
 from simulation.scenario.distributions import DISTRIBUTIONS, Distribution, parse_distribution
 from simulation.scenario.loader import bounds_of, is_model, schema_type
-from simulation.scenario.toml_files import (
-    file_problem,
-    find_line,
-    other_kind,
-    parse_toml,
-    read_text_file,
-    scan_keys,
-    show,
-    toml_inline,
-)
+from simulation.scenario.toml_files import file_problem, find_line, other_kind, parse_toml, read_text_file, scan_keys
+from simulation.scenario.toml_files import show, toml_inline
 from simulation.scenario.schema import ScenarioSpec
 
 TOP_KEYS = ("description", "scenario", "replicates", "seed", "outcomes", "design", "set", "parameters", "analysis")
