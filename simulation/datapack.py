@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+#: The year the data describe: the model starts from the state at the end of this year.
+DATA_YEAR = 2020
 #: Cluster identifiers in the order used by every array in the model.
 CLUSTERS: tuple[str, ...] = ("ngei", "hem", "tex", "food", "soft", "mat", "ene", "bio", "semi", "other")
 PILLARS: tuple[str, ...] = ("ngei", "hem", "tex", "food")

@@ -135,12 +135,3 @@ def test_comparison_charts_show_the_table(comparison) -> None:
             seg = np.array(lines.get_segments())
             order = np.argsort(-seg[:, 0, 1])  # top to bottom
             np.testing.assert_allclose(seg[order, :, 0], rows[[low, high]].to_numpy(), rtol=1e-9)
-
-
-def test_compare_user_errors(tmp_path) -> None:
-    runner = CliRunner()
-    done = runner.invoke(main, ["compare", str(ROOT / "scenarios" / "baseline.toml"), str(tmp_path / "missing.toml")])
-    assert done.exit_code == 2 and "Traceback" not in done.output
-    done = runner.invoke(main, ["compare", str(ROOT / "scenarios" / "baseline.toml"),
-                                str(ROOT / "scenarios" / "no_policy.toml"), "--replicates", "0"])
-    assert done.exit_code == 2 and "--replicates 0" in done.output

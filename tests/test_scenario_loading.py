@@ -190,14 +190,14 @@ def test_wrong_type(tmp_path: Path, body: str, key: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("body", "key", "expected"),
     [
-        ("[levers.talent]\nsubsidy = -0.01\n", "levers.talent.subsidy", "must be at least 0 and at most 10; got -0.01"),
+        ("[levers.talent]\nsubsidy = -0.01\n", "levers.talent.subsidy", "must be at least 0 and at most 10; got -0.01 (M CNY"),
         ("[levers.subsidy]\nmax_share_of_rd = 1.5\n", "levers.subsidy.max_share_of_rd", "at least 0 and at most 1; got 1.5"),
         ("[levers.land]\nfloor_multiplier = -3.4\n", "levers.land.floor_multiplier", "greater than 0 and at most 20; got -3.4"),
         ("[simulation]\nreplicates = 0\n", "simulation.replicates", "at least 1 and at most 100000; got 0"),
         ("[simulation]\nreplicates = 100001\n", "simulation.replicates", "at most 100000; got 100001"),
-        ("[simulation]\nend_year = 2019\n", "simulation.end_year", "end_year (2019) must be after start_year (2020)"),
+        ("[simulation]\nend_year = 2019\n", "simulation.end_year", "must be at least 2021 and at most 2050; got 2019"),
         ("[levers.funds.ic]\nmandate = { semi = 1.5 }\n", "levers.funds.ic.mandate.semi", "at most 1; got 1.5"),
-        ("[uncertainties.demand]\nvolatility = -1.0\n", "uncertainties.demand.volatility", "must be >= 0"),
+        ("[uncertainties.demand]\nvolatility = -1.0\n", "uncertainties.demand.volatility", "must be at least 0 and at most 50; got -1.0"),
     ],
 )
 def test_out_of_range(tmp_path: Path, body: str, key: str, expected: str) -> None:
@@ -303,8 +303,9 @@ def test_error_in_a_set_override() -> None:
         f"{BASELINE}: levers.land.floor_multiplier (--set levers.land.floor_multiplier=-1):"
         " must be greater than 0 and at most 20; got -1"
     )
-    e = error(BASELINE, ["simulation.start_year=2030"])  # blames the option that broke the table
-    assert (e.key, e.override) == ("simulation.end_year", "simulation.start_year=2030")
+    e = error(BASELINE, ["simulation.start_year=2030"])  # the data describe 2020
+    assert (e.key, e.override) == ("simulation.start_year", "simulation.start_year=2030")
+    assert e.message.startswith("must be 2020, the year the data pack describes")
     e = error(BASELINE, ["levers.land.enabled.x=1"])
     assert "not a table" in e.message
     e = error(BASELINE, ["levers.lnd.enabled=false"])
@@ -391,7 +392,7 @@ def test_calibration_section_replaces_the_values_it_names(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("value, message", [
     ('"uncertainties.behaviour.no_such_rate" = 0.1', "names no value of the scenario"),
-    ('"uncertainties.behaviour.exit_hazard_young" = -0.1', "must be >= 0"),
+    ('"uncertainties.behaviour.exit_hazard_young" = -0.1', "must be at least 0 and at most 1; got -0.1"),
 ])  # fmt: skip
 def test_bad_calibration_value_names_its_line(tmp_path: Path, value: str, message: str) -> None:
     body = SECTION.replace('"uncertainties.baseline.revenue_2020.semi" = 222.0', value)

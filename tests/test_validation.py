@@ -202,18 +202,6 @@ def test_validate_runs_and_writes_its_files(tmp_path: Path) -> None:
     assert "Growth rates: Subbotin shape b" in docs.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("args", [
-    ["-n", "0"],
-    [ROOT / "scenarios" / "missing.toml"],
-    ["--set", "uncertainties.behaviour.spinoff_rate=-1"],
-    ["--update-docs", "--docs", ROOT / "no-such-doc.md"],
-])  # fmt: skip
-def test_validate_bad_input_exits_2(args, tmp_path: Path) -> None:
-    result = invoke("validate", *args, "--out", tmp_path / "v")
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and not (tmp_path / "v").exists()
-
-
 # --- a mechanism broken on purpose ----------------------------------------------------------
 
 

@@ -46,7 +46,6 @@ import json
 import math
 import os
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,15 +111,13 @@ class Config:
 
 def load_config(path: str | Path) -> Config:
     """Read a calibration file; paths in it are relative to the file."""
+    from simulation.scenario.toml_files import ScenarioError, parse_toml, read_text_file
+
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CalibrationError(f"{path}: cannot read the file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CalibrationError(f"{path}: TOML syntax error: {exc}") from None
+        data = parse_toml(read_text_file(path, "a calibration file"), path)
+    except ScenarioError as exc:
+        raise CalibrationError(str(exc)) from None
     here = path.parent
 
     def need(table: dict, key: str, kind: type | tuple, where: str) -> Any:

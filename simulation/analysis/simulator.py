@@ -143,9 +143,9 @@ def _run_chunk(chunk: list[tuple[int, ScenarioSpec, int]]) -> list[dict[str, flo
 
 
 def _init_worker() -> None:
-    import signal
+    from simulation.experiments.runner import become_worker
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    become_worker()
 
 
 def _run_pool(

@@ -64,8 +64,12 @@ def calibrate(
     except cal.CalibrationError as exc:
         raise UserError(str(exc)) from None
     if seed is not None:
-        if seed < 0:
-            raise UserError(f"--seed {seed}: must be >= 0")
+        from simulation.scenario.bounds import allowed, refusal
+        from simulation.scenario.loader import bounds_of
+
+        limits = bounds_of(("simulation", "seed"))
+        if not limits["ge"] <= seed <= limits["le"]:
+            raise UserError(f"--seed: {refusal(allowed(**limits), str(seed))}")
         cfg = replace(cfg, seed=seed)
     if out is not None:
         cfg = replace(cfg, output=out)

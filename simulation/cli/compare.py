@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shlex
-import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,13 +14,14 @@ import click
 
 from simulation.cli.base import (
     CONTEXT,
-    RESULTS_ROOT,
     RunError,
     UserError,
+    claim_results,
     load_or_fail,
     main,
     replicate_options,
     replicates_or_fail,
+    signals_held,
     workers_option,
 )
 from simulation.cli.chart import FORMATS, LANGS, parse_list
@@ -65,7 +63,8 @@ Examples:
 @workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Comparison folder.  [default: results/compare-<A>-vs-<B>-<YYYYmmdd-HHMMSS>]")
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists and is not empty.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace --out if it holds the results of an earlier comparison (never another folder).")
 @click.option("--charts/--no-charts", default=True, show_default=True, help="Write the comparison charts.")
 @click.option("--lang", default="en,zh", show_default=True, metavar="en|zh|en,zh", help="Language(s) of the charts.")
 @click.option("--chart-format", "chart_format", default="png,svg,pdf", show_default=True, metavar="LIST",
@@ -74,7 +73,6 @@ Examples:
 def compare(a: Path, b: Path | None, replicates: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
             out: Path | None, overwrite: bool, charts: bool, lang: str, chart_format: str, quiet: bool) -> None:
     from simulation.experiments.compare import comparison_data, run_comparison
-    from simulation.reporting.writer import ResultsFolderError, check_folder
 
     langs = parse_list(lang, LANGS, "--lang")
     formats = parse_list(chart_format, FORMATS, "--chart-format")
@@ -83,21 +81,16 @@ def compare(a: Path, b: Path | None, replicates: int | None, seed: int | None, o
     options, named = replicate_options(overrides, replicates, seed)
     scen_a = load_or_fail(a, options, named)
     scen_b = load_or_fail(b, options, named) if b is not None else _counterfactual_of(scen_a)
-    folder = out if out is not None else RESULTS_ROOT / f"compare-{scen_a.name}-vs-{scen_b.name}-{started:%Y%m%d-%H%M%S}"
-    try:
-        check_folder(folder, overwrite)
-    except ResultsFolderError as exc:
-        raise UserError(str(exc)) from None
-
     n = scen_a.spec.simulation.replicates
-    try:
-        with replicates_or_fail("no results were written"):
-            comp = run_comparison(scen_a, scen_b, workers=min(workers, max(n, 1)), progress=not quiet)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    wall_time = time.perf_counter() - clock
-
-    written = _write(folder, comp, overwrite, workers, started, wall_time, comparison_data)
+    with claim_results(out, f"compare-{scen_a.name}-vs-{scen_b.name}", started, overwrite, quiet=quiet) as claimed:
+        try:
+            with replicates_or_fail("no results were written"):
+                comp = run_comparison(scen_a, scen_b, workers=min(workers, max(n, 1)), progress=not quiet)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        wall_time = time.perf_counter() - clock
+        with signals_held("the comparison's files") as held:
+            written = held["written"] = _write(claimed, comp, workers, started, wall_time, comparison_data)
     chart_problem = None
     if charts:
         from simulation.cli.chart import write_folder_charts
@@ -116,15 +109,11 @@ def compare(a: Path, b: Path | None, replicates: int | None, seed: int | None, o
         raise RunError(f"the comparison was written to {written}, but not its charts: {chart_problem}")
 
 
-def _write(folder: Path, comp, overwrite: bool, workers: int, started: datetime, wall_time: float, data_fn) -> Path:
-    from simulation.reporting.writer import move_into_place, current_umask, git_state, versions, write_results
+def _write(claimed, comp, workers: int, started: datetime, wall_time: float, data_fn) -> Path:
+    from simulation.reporting.writer import git_state, versions, write_results
 
-    folder = Path(folder)
-    parent = folder.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=parent))
     names = {"a": f"a-{comp.a.name}", "b": f"b-{comp.b.name}"}
-    try:
+    with claimed.writing() as temp:
         for key, scenario, results, summary in (("a", comp.a, comp.results_a, comp.summary_a),
                                                  ("b", comp.b, comp.results_b, comp.summary_b)):
             write_results(temp / names[key], scenario, comp.seeds, results, summary, wall_time / 2, False,
@@ -145,12 +134,7 @@ def _write(folder: Path, comp, overwrite: bool, workers: int, started: datetime,
             "notes": comp.notes,
         }  # fmt: skip
         (temp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.chmod(temp, 0o777 & ~current_umask())
-        move_into_place(temp, folder)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    return folder
+    return claimed.folder
 
 
 def _counterfactual_of(scenario):

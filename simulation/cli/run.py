@@ -14,19 +14,20 @@ import click
 from simulation.cli.base import (
     CONTEXT,
     RunError,
-    UserError,
     brief,
-    default_folder,
+    claim_results,
     load_or_fail,
     main,
     replicate_options,
     replicates_or_fail,
     seed_option,
+    signals_held,
     set_option,
     workers_option,
 )
 
 if TYPE_CHECKING:
+    from simulation.reporting.claim import Claim
     from simulation.scenario import Scenario
 
 
@@ -61,7 +62,8 @@ Examples:
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Results folder.  [default: results/<scenario>-<YYYYmmdd-HHMMSS>]")
 @set_option
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists and is not empty.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace --out if it holds the results of an earlier run (never another folder).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress bar and no table: print only the results folder (or only the JSON).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -86,30 +88,22 @@ def run(
 ) -> None:
     from simulation.experiments.runner import run_replicates
     from simulation.experiments.seeds import replicate_seeds
-    from simulation.experiments.summary import summarise
 
     started = datetime.now().astimezone()
     clock = time.perf_counter()
     options, named = replicate_options(overrides, replicates, seed)
     loaded = load_or_fail(scenario, options, named)
     spec = loaded.spec
-    folder = out if out is not None else default_folder(loaded.name, started)
-    _check_folder(folder, overwrite)
     other = load_or_fail_counterfactual(loaded) if counterfactual else None
-
     seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
     workers = min(workers, len(seeds))
-    with replicates_or_fail("no results were written"):
-        results = run_replicates(spec, seeds, workers, progress=not quiet)
-        other_results = run_replicates(other[1], seeds, workers, progress=not quiet) if other else None
-
-    summary, problem = None, None
-    try:
-        summary = summarise(results, spec, (other[0], other_results) if other else None)
-    except Exception as exc:  # keep the replicates: write the data without a summary
-        problem = f"could not summarise the results ({brief(exc)})"
-    wall_time = time.perf_counter() - clock
-    written = _write(folder, loaded, seeds, results, summary, wall_time, overwrite, workers, started)
+    with claim_results(out, loaded.name, started, overwrite, quiet=quiet) as claimed:
+        with replicates_or_fail("no results were written"):
+            results = run_replicates(spec, seeds, workers, progress=not quiet)
+            other_results = run_replicates(other[1], seeds, workers, progress=not quiet) if other else None
+        counter = (other[0], other_results) if other else None
+        written, summary, problem, wall_time = _summarise_and_write(claimed, loaded, seeds, results, clock, workers,
+                                                                    started, counter)  # fmt: skip
     if problem:
         raise RunError(f"{problem}; the data were written to {written}")
     if charts:  # see simulation/cli/chart.py
@@ -173,41 +167,49 @@ def load_or_fail_counterfactual(loaded: Scenario):
         raise UserError(f"counterfactual of {loaded.path}: {exc}") from None
 
 
-def _check_folder(folder: Path, overwrite: bool) -> None:
-    from simulation.reporting.writer import ResultsFolderError, check_folder
+def _summarise_and_write(claimed: Claim, loaded: Scenario, seeds: list[int], results: list, clock: float,
+                         workers: int, started: datetime, counterfactual=None) -> tuple[Path, Any, str | None, float]:  # fmt: skip
+    """Summarise and write the computed replicates, holding Ctrl-C and SIGTERM back until they are written."""
+    from simulation.experiments.summary import summarise
 
-    try:
-        check_folder(folder, overwrite)
-    except ResultsFolderError as exc:
-        raise UserError(str(exc)) from None
+    with signals_held("the results") as held:
+        summary, problem = None, None
+        try:
+            summary = summarise(results, loaded.spec, counterfactual)
+        except Exception as exc:  # keep the replicates: write the data without a summary
+            problem = f"could not summarise the results ({brief(exc)})"
+        wall_time = time.perf_counter() - clock
+        written = held["written"] = _write(claimed, loaded, seeds, results, summary, wall_time, workers, started)
+    return written, summary, problem, wall_time
 
 
 def _write(
-    folder: Path,
+    claimed: Claim,
     scenario: Scenario,
     seeds: list[int],
     results: list,
     summary: Any,
     wall_time: float,
-    overwrite: bool,
     workers: int,
     started: datetime,
 ) -> Path:
     """Write the results; if that fails, write them to a fallback folder rather than lose them."""
     from simulation.reporting.writer import write_results
 
-    def attempt(target: Path, replace: bool) -> Path:
+    folder = claimed.folder
+
+    def attempt(target: Path, held: Claim | None) -> Path:
         return write_results(
-            target, scenario, seeds, results, summary, wall_time, replace, workers=workers, started=started
+            target, scenario, seeds, results, summary, wall_time, True, workers=workers, started=started, claimed=held
         )
 
     try:
-        return attempt(folder, overwrite)
+        return attempt(folder, claimed)
     except Exception as exc:
         first = brief(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
     try:
         fallback = Path(tempfile.mkdtemp(prefix=f"simulate-{folder.name}-"))
-        attempt(fallback, True)
+        attempt(fallback, None)
     except Exception as exc:
         raise RunError(f"could not write the results to {folder} ({first}), nor to a fallback folder "
                        f"({brief(exc)}); the results are lost") from None

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-import signal
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from simulation.cli.base import CONTEXT, RESULTS_ROOT, RunError, UserError, cpu_count, default_folder, main
+from simulation.cli.base import (
+    CONTEXT,
+    RESULTS_ROOT,
+    RUNS_WITHOUT_ASKING,
+    FiniteFloat,
+    RunError,
+    UserError,
+    cap_workers,
+    confirm_runs,
+    cpu_count,
+    default_folder,
+    main,
+)
+from simulation.experiments import interrupts
 
 if TYPE_CHECKING:
     from simulation.experiments.experiment_file import Experiment
@@ -17,14 +28,15 @@ if TYPE_CHECKING:
 
 @main.command(
     context_settings=CONTEXT,
-    help="""Run every design point of EXPERIMENT, each with the same replicate seeds.
+    help=f"""Run every design point of EXPERIMENT, each with the same replicate seeds.
 
 EXPERIMENT is a TOML file naming a base scenario, the levers and uncertainties to vary and the
 design (grid, lhs, sobol or morris); see docs/SWEEPS.md and experiments/. Finished runs are
 written to RESULTS/runs as Parquet parts while the sweep goes on; read them all with
 pandas.read_parquet("RESULTS/runs"). A run that fails is recorded with its error and the sweep
-goes on; the exit code is then 1. After an interruption (Ctrl-C, a killed job), --resume runs
-only what is missing.
+goes on; the exit code is then 1. After an interruption (Ctrl-C, SIGTERM, a killed job, a full
+disk), --resume runs only what is missing. A sweep of more than {RUNS_WITHOUT_ASKING:,} runs starts
+only with --yes (or a yes at the prompt).
 
 \b
 Examples:
@@ -41,23 +53,27 @@ Examples:
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="Results folder.  [default: results/<experiment>-<YYYYmmdd-HHMMSS>; with --resume, "
                    "the newest such folder]")
-@click.option("--workers", "-j", type=click.IntRange(min=1), default=None, metavar="N",
-              help=f"Local worker processes; 1 runs in this process.  [default: all cores, here {cpu_count()}]")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=None, metavar="N", callback=cap_workers,
+              help=f"Local worker processes, at most one per CPU; 1 runs in this process.  "
+                   f"[default: all cores, here {cpu_count()}]")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
               help="Run on this Dask distributed scheduler instead of local processes.")
 @click.option("--scheduler-file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Run on the Dask scheduler described in FILE (dask scheduler --scheduler-file).")
 @click.option("--resume", is_flag=True, help="Continue the sweep in --out: run only the missing runs.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: run the failed runs again too.")
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists and is not empty.")
+@click.option("--overwrite", is_flag=True,
+              help="Start over in --out if it holds the results of an earlier sweep or run (never another folder).")
 @click.option("--replicates", "-n", type=click.IntRange(min=1), metavar="N",
               help="Replicates per design point (replaces the file's).")
 @click.option("--seed", type=click.IntRange(min=0), metavar="N", help="Root seed (replaces the file's).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a value of the base scenario, as a TOML value; repeatable.")
 @click.option("--check", is_flag=True, help="Validate the experiment and print the plan; run nothing.")
-@click.option("--checkpoint", type=click.FloatRange(min=0.0), default=5.0, show_default=True, metavar="SECONDS",
-              help="Write finished runs to disk at least this often.")
+@click.option("--checkpoint", type=FiniteFloat(min=0.0, max=86_400.0), default=5.0, show_default=True,
+              metavar="SECONDS", help="Write finished runs to disk at least this often.")
+@click.option("--yes", "-y", is_flag=True,
+              help=f"Start a sweep of more than {RUNS_WITHOUT_ASKING:,} runs without asking.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress; print only the results folder.")
 def sweep(
     experiment: Path,
@@ -73,9 +89,12 @@ def sweep(
     overrides: tuple[str, ...],
     check: bool,
     checkpoint: float,
+    yes: bool,
     quiet: bool,
 ) -> None:
-    from simulation.experiments.sweep import BackendError, DaskBackend, LocalBackend, SweepError, SweepPlan, run_sweep
+    from simulation.experiments.sweep import (
+        BackendError, DaskBackend, LocalBackend, SweepError, SweepPlan, SweepStore, run_sweep,
+    )  # fmt: skip
 
     if scheduler and scheduler_file:
         raise UserError("give --scheduler or --scheduler-file, not both")
@@ -90,10 +109,14 @@ def sweep(
     if check:
         _print_plan(loaded, plan)
         return
+    new = out is None and not resume
     if out is None:
         out = _latest(loaded.name) if resume else default_folder(loaded.name)
     if resume and not (out / "manifest.json").exists():
         raise UserError(f"nothing to resume in {out} (no manifest.json); run without --resume to start the sweep")
+    if not resume:
+        confirm_runs(plan.n_runs, f"{loaded.name} ({plan.design.n_points:,} points x {plan.replicates} replicates)",
+                     yes)  # fmt: skip
 
     if scheduler or scheduler_file:
         backend: Any = DaskBackend(scheduler, scheduler_file)
@@ -107,18 +130,24 @@ def sweep(
             f"on {backend.description}",
             err=True,
         )
+    store = SweepStore(out)
+    again = f"simulate sweep {experiment} --out {{}} --resume"
     try:
-        with _sigterm_as_interrupt():
-            summary = run_sweep(plan, out, backend, resume=resume, retry_failed=retry_failed, overwrite=overwrite,
-                                progress=not quiet, checkpoint=checkpoint)  # fmt: skip
+        summary = run_sweep(plan, store, backend, resume=resume, retry_failed=retry_failed, overwrite=overwrite,
+                            progress=not quiet, checkpoint=checkpoint, new=new)  # fmt: skip
     except SweepError as exc:
         raise UserError(str(exc)) from None
     except BackendError as exc:
-        raise RunError(f"{exc}; every finished run is saved in {out}: continue with --resume") from None
-    except KeyboardInterrupt:
-        click.echo(f"Interrupted; every finished run is saved in {out}. Continue with:\n"
-                   f"  simulate sweep {experiment} --out {out} --resume", err=True)  # fmt: skip
-        raise click.exceptions.Exit(130) from None
+        raise RunError(f"{exc}; every finished run is saved in {store.folder}: continue with "
+                       f"{again.format(store.folder)}") from None  # fmt: skip
+    except OSError as exc:  # a full disk, a folder removed under the sweep
+        raise RunError(f"could not write to {store.folder} ({exc.strerror or exc}); every run written before is "
+                       f"kept: make room and continue with {again.format(store.folder)}") from None  # fmt: skip
+    except KeyboardInterrupt as exc:
+        stopped = interrupts.as_interrupted(exc)
+        click.echo(f"Interrupted ({stopped.name}); every finished run is saved in {store.folder}. Continue with:\n"
+                   f"  {again.format(store.folder)}", err=True)  # fmt: skip
+        raise click.exceptions.Exit(stopped.exit_code) from None
 
     if quiet:
         click.echo(str(summary.folder))
@@ -278,24 +307,6 @@ def _latest(name: str) -> Path:
     if not candidates:
         raise UserError(f"no sweep of {name} to resume in {RESULTS_ROOT}/; give its folder with --out")
     return max(candidates, key=lambda p: (p / "manifest.json").stat().st_mtime)
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A batch system's SIGTERM (time limit, scancel) saves finished runs like Ctrl-C does."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _emerging() -> tuple[str, ...]:

@@ -14,12 +14,13 @@ from simulation.cli.base import (
     CONTEXT,
     RunError,
     UserError,
-    default_folder,
+    claim_results,
     load_or_fail,
     main,
     replicate_options,
     replicates_or_fail,
     seed_option,
+    signals_held,
     set_option,
     workers_option,
 )
@@ -93,28 +94,27 @@ def validate(
     spec = loaded.spec
     if update_docs:
         docs = docs if docs is not None else _default(DEFAULT_DOCS)
-        if not docs.is_file():
-            raise UserError(f"--docs {docs}: file not found")
-        text = docs.read_text(encoding="utf-8")
+        text = _read_docs(docs)
         if sc.DOC_START not in text or sc.DOC_END not in text:
             raise UserError(f"--docs {docs}: no {sc.DOC_START} … {sc.DOC_END} block to rewrite")
-    folder = out if out is not None else default_folder(f"validate-{loaded.name}")
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"--out {folder}: exists and is not a folder")
 
     command = _command(scenario, replicates, spec.simulation.seed, overrides, uncalibrated)
     seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
-    with replicates_or_fail("no scorecard was written"):
-        card = sc.run_scorecard(spec, loaded.name, seeds, spec.simulation.seed, min(workers, len(seeds)),
-                                progress=not quiet, command=command)
-
-    try:
-        sc.write(card, folder)
-        _write_replicates(folder / "replicates.csv", seeds, card.values)
-    except OSError as exc:
-        raise RunError(f"could not write the scorecard to {folder}: {exc.strerror or exc}") from None
-    if update_docs:
-        docs.write_text(sc.update_document(docs.read_text(encoding="utf-8"), card), encoding="utf-8")
+    with claim_results(out, f"validate-{loaded.name}", hint="", quiet=quiet) as claimed:
+        with replicates_or_fail("no scorecard was written"):
+            card = sc.run_scorecard(spec, loaded.name, seeds, spec.simulation.seed, min(workers, len(seeds)),
+                                    progress=not quiet, command=command)
+        folder = claimed.folder
+        with signals_held("the scorecard's files") as held:
+            try:
+                with claimed.writing() as temp:
+                    sc.write(card, temp)
+                    _write_replicates(temp / "replicates.csv", seeds, card.values)
+            except OSError as exc:
+                raise RunError(f"could not write the scorecard to {folder}: {exc.strerror or exc}") from None
+            held["written"] = folder
+            if update_docs:
+                docs.write_text(sc.update_document(_read_docs(docs), card), encoding="utf-8")
 
     wall = time.perf_counter() - clock
     passed = sum(r.passed for r in card.rows)
@@ -132,6 +132,15 @@ def validate(
     click.echo(verdict)
     if not card.passed:
         raise click.exceptions.Exit(1)
+
+
+def _read_docs(docs: Path) -> str:
+    from simulation.scenario.toml_files import ScenarioError, read_text_file
+
+    try:
+        return read_text_file(docs, "a Markdown document")
+    except ScenarioError as exc:
+        raise UserError(f"--docs {exc}") from None
 
 
 def _command(scenario: Path, replicates: int, seed: int, overrides: tuple[str, ...], uncalibrated: bool) -> str:

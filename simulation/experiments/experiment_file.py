@@ -32,12 +32,14 @@ Problems become one :class:`ExperimentError` line naming the file, the key, its 
 is allowed (the same form as scenario errors; ``simulate`` prints it and exits with 2). Every
 varied key is checked against the scenario schema, and its lowest and highest values are
 applied to the base scenario as ``--set`` overrides through :func:`load_scenario`, so an
-out-of-range value is reported with the scenario's own bounds before anything runs.
+out-of-range value is reported with the scenario's own bounds before anything runs. Keys that a
+check across keys reads together (a fund's mandate shares, an event's dates and the horizon)
+are checked in every combination the design makes (:mod:`simulation.experiments.combinations`), so no run fails
+for a combination of values each fine on its own.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import json
@@ -47,14 +49,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 
+from simulation.experiments.combinations import check_combinations, with_values
 from simulation.experiments.design import METHODS, Design, Parameter, make_design, point_count
 from simulation.experiments.seeds import replicate_seeds
 from simulation.experiments.sweep_outcomes import OUTCOME_GROUPS, outcome_columns
-from simulation.scenario import Scenario, ScenarioError, load_scenario
+from simulation.scenario import Scenario, ScenarioError, load_scenario, parse_set_option
+from simulation.scenario.bounds import allowed, refusal
 from simulation.scenario.distributions import DISTRIBUTIONS, Distribution, parse_distribution
-from simulation.scenario.loader import find_line, is_model, read_text_file, scan_keys, schema_type, syntax_error
+from simulation.scenario.loader import bounds_of, is_model, schema_type
+from simulation.scenario.toml_files import file_problem, find_line, other_kind, parse_toml, read_text_file, scan_keys
+from simulation.scenario.toml_files import show, toml_inline
 from simulation.scenario.schema import ScenarioSpec
 
 TOP_KEYS = ("description", "scenario", "replicates", "seed", "outcomes", "design", "set", "parameters", "analysis")
@@ -63,6 +68,9 @@ ANALYSIS_KEYS = ("outcomes", "frontier")
 SPEC_KEYS = ("levels", "range", "dist")
 #: Scenario keys a sweep sets itself (replicates and seeds come from the experiment).
 RESERVED = ("simulation.replicates", "simulation.seed")
+#: A design of more points is refused: its design file, and the plan held in memory, grow with the points.
+MAX_POINTS = 1_000_000
+MAX_LEVELS = 1_000  # levels of one parameter: each is checked against the scenario before the sweep
 ALLOWED_SPEC = (
     '{ levels = [...] }, { range = [low, high] }, { dist = "uniform" | "triangular" | "normal", ... }'
     ', or "scenario" (an uncertainty\'s own distribution)'
@@ -142,20 +150,25 @@ def load_experiment(
     """
     path = Path(path)
     text = read_text_file(path, "an experiment file", ExperimentError)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        e = syntax_error(str(exc), path)
-        raise ExperimentError(e.message, path, line=e.line) from None
+    data = parse_toml(text, path, ExperimentError)
     lines, inline = scan_keys(text)
     f = _File(path, lines, inline)
     if not data:
         raise f.error("the file is empty; start it with scenario = \"../scenarios/baseline.toml\"")
+    if any(k in data for k in ("simulation", "levers", "uncertainties", "extends")):
+        raise f.error("is a scenario file, not an experiment file: run it with simulate run")
+    kind = other_kind(data)
+    if kind and "calibration" in kind:
+        raise f.error(f"is {kind}, not an experiment file")
     f.unknown(data, TOP_KEYS, ())
+    replicate_bounds, seed_bounds = bounds_of(("simulation", "replicates")), bounds_of(("simulation", "seed"))
+    for option, value, bounds in (("--replicates", replicates, replicate_bounds), ("--seed", seed, seed_bounds)):
+        if value is not None and not bounds["ge"] <= value <= bounds["le"]:
+            raise ExperimentError(refusal(allowed(**bounds), str(value)), key=option)
 
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise f.error(f"expected a string in quotes; got {_show(description)}", ("description",))
+        raise f.error(f"expected a string in quotes; got {show(description)}", ("description",))
 
     # --- the base scenario, with [set] and the command line's --set -----------------------
     if "scenario" not in data:
@@ -163,12 +176,15 @@ def load_experiment(
                       ("scenario",))  # fmt: skip
     target = data["scenario"]
     if not isinstance(target, str):
-        raise f.error(f'expected a file name in quotes, like "../scenarios/baseline.toml"; got {_show(target)}',
+        raise f.error(f'expected a file name in quotes, like "../scenarios/baseline.toml"; got {show(target)}',
                       ("scenario",))  # fmt: skip
     scenario_path = path.parent / target
-    if not scenario_path.is_file():
+    problem = file_problem(scenario_path, "a scenario file")
+    if problem == "file not found":
         raise f.error(f"scenario file not found: {scenario_path} (the path is relative to the experiment file)",
                       ("scenario",))  # fmt: skip
+    if problem:
+        raise f.error(f"{scenario_path} {problem}", ("scenario",))
     fixed = _table(f, data, "set")
     fixed_items = _flatten(fixed, ("set",), inline, leaf=lambda k, v: not isinstance(v, dict) or k in inline)
     fixed_options = []
@@ -184,6 +200,8 @@ def load_experiment(
         if exc.override in fixed_options:
             keys = fixed_items[fixed_options.index(exc.override)][0]
             raise f.error(exc.message, keys) from None
+        if exc.file == scenario_path and exc.key is None and exc.line is None:  # the file as a whole
+            raise f.error(f"{scenario_path}: {exc.message}", ("scenario",)) from None
         raise
     spec = scenario.spec
 
@@ -192,9 +210,10 @@ def load_experiment(
         if "replicates" not in data:
             raise f.error("missing required key: the number of runs per design point, e.g. replicates = 20",
                           ("replicates",))  # fmt: skip
-        replicates = _whole(f, data["replicates"], ("replicates",), least=1, most=100_000)
+        replicates = _whole(f, data["replicates"], ("replicates",), replicate_bounds["ge"], replicate_bounds["le"])
     if seed is None:
-        seed = spec.simulation.seed if "seed" not in data else _whole(f, data["seed"], ("seed",), 0, 2**63 - 1)
+        seed = spec.simulation.seed if "seed" not in data else _whole(f, data["seed"], ("seed",), seed_bounds["ge"],
+                                                                      seed_bounds["le"])  # fmt: skip
     groups = tuple(OUTCOME_GROUPS)
     if "outcomes" in data:
         groups = tuple(_names(f, data["outcomes"], ("outcomes",), tuple(OUTCOME_GROUPS)))
@@ -208,7 +227,7 @@ def load_experiment(
     f.unknown(design, DESIGN_KEYS, ("design",))
     method = design.get("method")
     if method not in METHODS:
-        raise f.error(f"must be one of {', '.join(map(repr, METHODS))}; got {_show(method)}", ("design", "method"))
+        raise f.error(f"must be one of {', '.join(map(repr, METHODS))}; got {show(method)}", ("design", "method"))
     size = design.get("size")
     if method == "grid":
         if size is not None:
@@ -228,7 +247,7 @@ def load_experiment(
         raise f.error("levels is a Morris setting; give a grid's levels per parameter", ("design", "levels"))
     second_order = design.get("second_order", False)
     if not isinstance(second_order, bool):
-        raise f.error(f"expected true or false; got {_show(second_order)}", ("design", "second_order"))
+        raise f.error(f"expected true or false; got {show(second_order)}", ("design", "second_order"))
     if "second_order" in design and method != "sobol":
         raise f.error("second_order is a sobol setting", ("design", "second_order"))
 
@@ -239,6 +258,7 @@ def load_experiment(
         raise f.error('list the scenario keys to vary, e.g. "levers.talent.subsidy" = { range = [0.0, 0.06] }',
                       ("parameters",))  # fmt: skip
     fixed_keys = {".".join(k[1:]) for k, _ in fixed_items}
+    option_keys = {".".join(parse_set_option(o)[0]): o for o in overrides}
     parameters: list[Parameter] = []
     seen: set[str] = set()
     for keys, value in items:
@@ -246,12 +266,21 @@ def load_experiment(
         if key in seen:
             raise f.error("this key is listed twice", keys)
         seen.add(key)
-        if key in fixed_keys:
-            raise f.error("is both fixed in [set] and varied here; remove one", keys)
+        clash = next((k for k in fixed_keys if _overlap(k, key)), None)
+        if clash is not None:
+            raise f.error(f"is varied here and fixed in [set] ({clash}); remove one", keys)
+        clash = next((k for k in option_keys if _overlap(k, key)), None)
+        if clash is not None:
+            raise f.error(f"is varied by the experiment, so --set {option_keys[clash]} would be ignored; remove "
+                          "the --set, or the parameter", keys)  # fmt: skip
         parameter = _parameter(f, keys, key, value, spec)
         if method == "grid" and parameter.kind != "levels":
             raise f.error("a grid design needs levels = [...] for every parameter", keys)
         parameters.append(parameter)
+    n_points = point_count(method, tuple(parameters), size, second_order)
+    if n_points > MAX_POINTS:
+        raise f.error(f"the design has {n_points:,} points; at most {MAX_POINTS:,} (its design file and plan grow "
+                      "with the points): use fewer levels or a smaller size", ("design",))  # fmt: skip
     for keys, parameter in zip((k for k, _ in items), parameters):
         _check_values(f, keys, parameter, scenario_path, base_overrides, scenario)
 
@@ -261,12 +290,12 @@ def load_experiment(
     f.unknown(analysis, ANALYSIS_KEYS, ("analysis",))
     analysis_outcomes: tuple[str, ...] = ()
     if "outcomes" in analysis:
-        allowed = analysis_names(groups_columns)
-        analysis_outcomes = tuple(_names(f, analysis["outcomes"], ("analysis", "outcomes"), allowed))
+        names_allowed = analysis_names(groups_columns)
+        analysis_outcomes = tuple(_names(f, analysis["outcomes"], ("analysis", "outcomes"), names_allowed))
     frontier = analysis.get("frontier")
     if frontier is not None:
         if isinstance(frontier, bool) or not isinstance(frontier, (int, float)) or not 0 < frontier <= 1:
-            raise f.error(f"expected a probability in (0, 1]; got {_show(frontier)}", ("analysis", "frontier"))
+            raise f.error(f"expected a probability in (0, 1]; got {show(frontier)}", ("analysis", "frontier"))
         if "hit" not in groups:
             raise f.error('a frontier needs the "hit" outcome group recorded', ("analysis", "frontier"))
         frontier = float(frontier)
@@ -278,9 +307,10 @@ def load_experiment(
         analysis_outcomes=analysis_outcomes, frontier=frontier,
     )  # fmt: skip
     try:
-        experiment.design()  # SALib or scipy may still refuse (e.g. too few parameters)
+        design = experiment.design()  # SALib or scipy may still refuse (e.g. too few parameters)
     except ValueError as exc:
         raise f.error(str(exc), ("design",)) from None
+    check_combinations(design, scenario, lambda message, key: f.error(message, _param_keys(items, key)))
     return experiment
 
 
@@ -333,7 +363,7 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
         return Parameter(key, "dist", dtype, dist=current, from_scenario=True)
     if not isinstance(value, dict):
         hint = " (to fix a value for every run, put it in [set])" if isinstance(value, (int, float)) else ""
-        raise f.error(f"expected {ALLOWED_SPEC}; got {_show(value)}{hint}", keys)
+        raise f.error(f"expected {ALLOWED_SPEC}; got {show(value)}{hint}", keys)
     given = [k for k in SPEC_KEYS if k in value]
     if len(given) != 1:
         raise f.error(f"give exactly one of levels, range or dist; expected {ALLOWED_SPEC}", keys)
@@ -344,7 +374,10 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
         if extra:
             raise f.error(f"unknown key(s) {extra} next to levels", keys)
         if not isinstance(levels, list) or not levels:
-            raise f.error(f"levels must be a non-empty list; got {_show(levels)}", keys)
+            raise f.error(f"levels must be a non-empty list; got {show(levels)}", keys)
+        if len(levels) > MAX_LEVELS:
+            raise f.error(f"{len(levels):,} levels; at most {MAX_LEVELS:,} (a range or a distribution covers more)",
+                          keys)  # fmt: skip
         for v in levels:
             _check_type(f, keys, v, dtype)
         if len(set(levels)) != len(levels):
@@ -360,7 +393,7 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
         if extra:
             raise f.error(f"unknown key(s) {extra} next to range", keys)
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)):
-            raise f.error(f"range must be [low, high], two numbers; got {_show(bounds)}", keys)
+            raise f.error(f"range must be [low, high], two numbers; got {show(bounds)}", keys)
         low, high = (float(b) for b in bounds)
         if not low < high:
             raise f.error(f"range needs low < high; got [{low:g}, {high:g}]", keys)
@@ -376,6 +409,15 @@ def _parameter(f: _File, keys: tuple[str, ...], key: str, value: Any, spec: Scen
     return Parameter(key, "dist", dtype, dist=dist)
 
 
+def _overlap(a: str, b: str) -> bool:
+    """Do dotted keys ``a`` and ``b`` set the same value (one is the other, or inside it)?"""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _param_keys(items: list[tuple[tuple[str, ...], Any]], key: str) -> tuple[str, ...]:
+    return next(k for k, _ in items if ".".join(k[1:]) == key)
+
+
 def _bounded(f: _File, keys: tuple[str, ...], dist: Distribution) -> None:
     low, high = dist.support
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -384,13 +426,13 @@ def _bounded(f: _File, keys: tuple[str, ...], dist: Distribution) -> None:
 
 def _check_type(f: _File, keys: tuple[str, ...], v: Any, dtype: str) -> None:
     if dtype == "bool" and not isinstance(v, bool):
-        raise f.error(f"levels of a true/false key must be true or false; got {_show(v)}", keys)
+        raise f.error(f"levels of a true/false key must be true or false; got {show(v)}", keys)
     if dtype == "int" and (isinstance(v, bool) or not isinstance(v, int)):
-        raise f.error(f"levels of this key must be whole numbers (no decimal point); got {_show(v)}", keys)
+        raise f.error(f"levels of this key must be whole numbers (no decimal point); got {show(v)}", keys)
     if dtype == "float" and not _is_number(v):
-        raise f.error(f"levels must be numbers; got {_show(v)}", keys)
+        raise f.error(f"levels must be numbers; got {show(v)}", keys)
     if dtype == "float" and not math.isfinite(v):
-        raise f.error(f"levels must be finite numbers; got {_show(v)}", keys)
+        raise f.error(f"levels must be finite numbers; got {show(v)}", keys)
 
 
 def _check_values(
@@ -399,12 +441,7 @@ def _check_values(
     """Apply the parameter's extreme values to the scenario, as --set would, to check them."""
     data = tomllib.loads(scenario.text)
     for value in p.extremes():
-        trial = copy.deepcopy(data)
-        node = trial
-        parts = p.key.split(".")
-        for k in parts[:-1]:
-            node = node[k]
-        node[parts[-1]] = value
+        trial = with_values(data, {p.key: value})
         try:
             ScenarioSpec.model_validate(trial)
             continue  # fine: skip the slower load that words the error
@@ -444,7 +481,7 @@ class _File:
 def _table(f: _File, data: dict[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
-        raise f.error(f"expected a table [{name}]; got {_show(value)}", (name,))
+        raise f.error(f"expected a table [{name}]; got {show(value)}", (name,))
     return value
 
 
@@ -462,7 +499,7 @@ def _flatten(table: dict[str, Any], prefix: tuple[str, ...], inline: set, leaf) 
 
 def _names(f: _File, value: Any, keys: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise f.error(f"expected a list of names in quotes; got {_show(value)}", keys)
+        raise f.error(f"expected a list of names in quotes; got {show(value)}", keys)
     for v in value:
         if v not in allowed:
             close = difflib.get_close_matches(v, allowed, n=1)
@@ -475,7 +512,7 @@ def _names(f: _File, value: Any, keys: tuple[str, ...], allowed: tuple[str, ...]
 
 def _whole(f: _File, value: Any, keys: tuple[str, ...], least: int, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise f.error(f"expected a whole number (no decimal point); got {_show(value)}", keys)
+        raise f.error(f"expected a whole number (no decimal point); got {show(value)}", keys)
     if not least <= value <= most:
         raise f.error(f"must be at least {least} and at most {most}; got {value}", keys)
     return value
@@ -533,15 +570,7 @@ def _is_number(v: Any) -> bool:
 
 
 def _toml(value: Any) -> str:
-    return tomlkit.item(value).as_string()
-
-
-def _show(value: Any) -> str:
-    try:
-        text = _toml(value)
-    except Exception:
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return toml_inline(value)
 
 
 __all__ = ["Experiment", "ExperimentError", "load_experiment", "analysis_names"]

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -109,7 +112,25 @@ def _init_worker(spec: ScenarioSpec) -> None:
     """Runs once in each worker: keep the spec; leave Ctrl-C to the parent, which stops us."""
     global _worker_spec
     _worker_spec = spec
+    become_worker()
+
+
+def become_worker() -> None:
+    """In a worker process: Ctrl-C is for the parent (which stops the workers), and die with the parent.
+
+    A terminal sends Ctrl-C to the whole process group; the parent stops its workers itself (see
+    stop_pool). A parent killed outright (SIGKILL, out of memory) cannot, so a thread here waits
+    for the parent's end and ends this process too: no worker runs on as an orphan.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+
+        def watch() -> None:
+            multiprocessing.connection.wait([parent.sentinel])
+            os._exit(1)
+
+        threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def _run_chunk(chunk: list[tuple[int, int]]) -> list[ReplicateResult]:

@@ -44,10 +44,8 @@ import multiprocessing.connection
 import os
 import shlex
 import shutil
-import signal
 import socket
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from simulation.experiments import interrupts
 from simulation.experiments.design import UNIT_PREFIX, Design
 from simulation.experiments.sweep_outcomes import KEY_COLUMNS, SweepContext, Task, describe, outcome_columns, run_chunk
 
@@ -72,12 +71,14 @@ EXPERIMENT, SCENARIO, FAILURES = "experiment.toml", "scenario.toml", "failures.l
 FORMAT = 1
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3}
 CHECKPOINT_SECONDS = 5.0  # write finished runs to disk at least this often
+MANIFEST_RESERVE = 2048  # bytes of spaces after a running sweep's manifest (see SweepStore.write_manifest)
 PART_ROWS = 5000  # ... and whenever this many are waiting
 MAX_CHUNK = 4  # runs sent to a worker at once (small: workers finish together at the end)
 CHUNKS_PER_SLOT = 8  # aim for at least this many chunks per worker (load balance, a moving bar)
 IN_FLIGHT_PER_SLOT = 2  # chunks queued or running per worker
 MAX_ATTEMPTS = 3  # a chunk whose worker process dies is tried this many times
 EXTRA_VERSIONS = ("SALib", "dask", "distributed")
+CONNECT_TIMEOUT = 30.0  # seconds to reach a Dask scheduler (or for its scheduler file to appear)
 
 
 class SweepError(Exception):
@@ -186,20 +187,36 @@ class SweepStore:
         self.folder = Path(folder)
         self.runs = self.folder / RUNS
         self._next_part = 0
+        self.claimed: Any = None  # the folder's claim (simulation.reporting.claim) while a sweep writes to it
 
     # creating and reopening
-    def create(self, plan: SweepPlan, overwrite: bool = False) -> None:
-        from simulation.reporting.writer import ResultsFolderError, check_folder
+    def claim(self, overwrite: bool = False, resume: bool = False, new: bool = False) -> None:
+        """Claim (make and lock) the folder for this process: no other sweep or run can write to it meanwhile.
+
+        ``new``: a default folder, with -2, -3, ... if the name is taken.
+        """
+        from simulation.reporting.claim import ResultsFolderError, claim, claim_new
 
         try:
-            check_folder(self.folder, overwrite)
+            self.claimed = claim_new(self.folder) if new else claim(self.folder, overwrite, resume)
         except ResultsFolderError as exc:
             raise SweepError(str(exc)) from None
-        if self.folder.is_dir() and any(self.folder.iterdir()):  # --overwrite: only a sweep's folder
-            if not self.runs.is_dir() or any(not _sweep_file(p.name) for p in self.folder.iterdir()):
-                raise SweepError(f"{self.folder} is not a sweep results folder; not overwriting it")
-            self.lock().close()  # not while another sweep writes to it
-            shutil.rmtree(self.folder)
+        self.folder, self.runs = self.claimed.folder, self.claimed.folder / RUNS
+
+    def release(self) -> None:
+        if self.claimed is not None:
+            self.claimed.release()
+            self.claimed = None
+
+    def create(self, plan: SweepPlan, overwrite: bool = False) -> None:
+        """Start the sweep in the claimed folder (emptied first: with --overwrite it held earlier results)."""
+        if self.claimed is None:
+            self.claim(overwrite)
+        for entry in list(self.folder.iterdir()):  # the folder itself stays: its lock is this sweep's
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
         self.runs.mkdir(parents=True)
         frame = plan.design.frame()
         _atomic(self.folder / DESIGN, lambda tmp: frame.to_parquet(tmp, index=False, **PARQUET_OPTIONS))
@@ -235,8 +252,19 @@ class SweepStore:
         except (OSError, ValueError) as exc:
             raise SweepError(f"cannot read {self.folder / MANIFEST}: {exc}") from None
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        _atomic_text(self.folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    def write_manifest(self, manifest: dict[str, Any], reserve: int = 0) -> None:
+        """Write the manifest atomically; if that fails (a full disk), over the old one in place if it fits.
+
+        ``reserve``: pad with that many spaces (JSON allows them), so that a later manifest fits in
+        place when the disk has no room for a new file: a sweep stopped by a full disk is still
+        marked interrupted.
+        """
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        try:
+            _atomic_text(self.folder / MANIFEST, text + (" " * reserve + "\n" if reserve else ""))
+        except OSError:
+            if not _overwrite_in_place(self.folder / MANIFEST, text):
+                raise
 
     def check_same(self, plan: SweepPlan) -> dict[str, Any]:
         """Refuse to resume into a folder made by a different experiment; return its manifest."""
@@ -259,18 +287,6 @@ class SweepStore:
         unit = frame[[UNIT_PREFIX + k for k in plan.design.keys]].to_numpy(dtype=float)
         d = plan.design
         return Design(d.method, d.parameters, unit, d.size, d.seed, d.levels, d.second_order)
-
-    def lock(self) -> Any:
-        """Hold the folder's lock (released when the process ends, however it ends)."""
-        import fcntl
-
-        fh = open(self.folder / ".lock", "a+")
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            raise SweepError(f"another simulate sweep is writing to {self.folder}; wait for it or stop it") from None
-        return fh
 
     def clean(self) -> None:
         """Remove temporary files a killed process left behind."""
@@ -338,10 +354,20 @@ class SweepStore:
         return frame.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
 
 
-def _sweep_file(name: str) -> bool:
-    """Could this file be in a sweep's folder (written by a sweep or `simulate analyze`)?"""
-    return (name in (MANIFEST, DESIGN, RUNS, EXPERIMENT, SCENARIO, FAILURES) or name.startswith(".")
-            or name.endswith(".csv"))  # fmt: skip
+def _overwrite_in_place(path: Path, text: str) -> bool:
+    """Write ``text`` over the file's own blocks, padded with spaces; False if it does not fit."""
+    data = text.encode("utf-8")
+    try:
+        with open(path, "r+b") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if len(data) > size:
+                return False
+            fh.write(data + b" " * (size - len(data)))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        return False
+    return True
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -391,7 +417,7 @@ class SweepSummary:
 
 def run_sweep(
     plan: SweepPlan,
-    folder: str | Path,
+    folder: str | Path | SweepStore,
     backend: Backend | None = None,
     *,
     resume: bool = False,
@@ -400,31 +426,37 @@ def run_sweep(
     progress: bool | str = True,
     checkpoint: float = CHECKPOINT_SECONDS,
     command: list[str] | None = None,
+    new: bool = False,
 ) -> SweepSummary:
     """Run the plan's missing runs into ``folder`` and return what the folder now holds.
 
     ``progress``: True (a bar on a terminal, else a line every 10 %), "bar", "lines" or False.
-    Ctrl-C (KeyboardInterrupt) writes every finished run, marks the manifest interrupted and
-    re-raises; the sweep can then be resumed.
+    ``new``: ``folder`` is a default name; take ``folder-2``, ... if it is in use (``folder`` may be
+    a SweepStore, whose ``folder`` then says which). The backend is connected before the folder is
+    made or claimed, so an unreachable scheduler leaves nothing behind. Ctrl-C (KeyboardInterrupt),
+    a lost backend or a failed write (a full disk) writes every finished run it can, marks the
+    manifest interrupted and re-raises; the sweep can then be resumed.
     """
     backend = backend or LocalBackend(1)
-    store = SweepStore(folder)
+    store = folder if isinstance(folder, SweepStore) else SweepStore(folder)
     started, clock = _now(), time.perf_counter()
-    if resume and (store.folder / MANIFEST).exists():
-        lock = store.lock()
-        manifest = store.check_same(plan)
-        store.clean()
-        plan = replace(plan, design=store.stored_design(plan))
-        if retry_failed:
-            store.drop_failed()
-    else:
-        store.create(plan, overwrite)
-        lock = store.lock()
-        manifest = store.manifest()
     try:
+        backend.connect()
+        if resume and (store.folder / MANIFEST).exists():
+            store.claim(resume=True)
+            manifest = store.check_same(plan)
+            store.clean()
+            plan = replace(plan, design=store.stored_design(plan))
+            if retry_failed:
+                store.drop_failed()
+        else:
+            store.claim(overwrite, new=new)
+            store.create(plan, overwrite)
+            manifest = store.manifest()
         return _run(plan, store, manifest, backend, started, clock, progress, checkpoint, command)
     finally:
-        lock.close()
+        backend.close()
+        store.release()
 
 
 def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: Backend, started: str,
@@ -440,7 +472,7 @@ def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: 
                "hostname": socket.gethostname(), "to_run": remaining}  # fmt: skip
     manifest["sessions"].append(session)
     manifest["status"] = "running"
-    store.write_manifest(manifest)
+    store.write_manifest(manifest, reserve=MANIFEST_RESERVE)
 
     schema = plan.schema()
     buffer: list[dict[str, Any]] = []
@@ -477,26 +509,31 @@ def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: 
                 if len(buffer) >= PART_ROWS or time.monotonic() - last_write >= checkpoint:
                     flush()
         flush()
-    except BaseException as exc:  # Ctrl-C, SIGTERM, a lost backend: keep every finished run
-        interrupted = isinstance(exc, KeyboardInterrupt)
-        backend.close()
-        flush()
+    except BaseException:  # Ctrl-C, SIGTERM, a lost backend, a full disk: keep every finished run
+        interrupted = True
+        with interrupts.deferred(second_stops=False):  # saving takes a moment: let it finish
+            backend.close()
+            try:
+                flush()
+            except OSError:  # the disk is still full: these runs are run again on --resume
+                buffer = []
         raise
     finally:
-        backend.close()
-        bar.close()
-        ids, failed_flags = store.recorded(plan.replicates)
-        n_failed = int(failed_flags.sum())
-        wall = time.perf_counter() - clock
-        session.update(ended=_now(), ran=ok_now + failed_now, failed=failed_now, wall_time_seconds=round(wall, 3),
-                       status="interrupted" if interrupted else "finished")  # fmt: skip
-        missing = plan.n_runs - len(ids)
-        manifest.update(status="complete" if missing == 0 else "interrupted" if interrupted else "incomplete",
-                        ok=len(ids) - n_failed, failed=n_failed, missing=missing, ended=_now())  # fmt: skip
-        try:
-            store.write_manifest(manifest)
-        except Exception:
-            pass
+        with interrupts.deferred(second_stops=False):
+            backend.close()
+            bar.close()
+            ids, failed_flags = store.recorded(plan.replicates)
+            n_failed = int(failed_flags.sum())
+            wall = time.perf_counter() - clock
+            session.update(ended=_now(), ran=ok_now + failed_now, failed=failed_now, wall_time_seconds=round(wall, 3),
+                           status="interrupted" if interrupted else "finished")  # fmt: skip
+            missing = plan.n_runs - len(ids)
+            manifest.update(status="complete" if missing == 0 else "interrupted" if interrupted else "incomplete",
+                            ok=len(ids) - n_failed, failed=n_failed, missing=missing, ended=_now())  # fmt: skip
+            try:
+                store.write_manifest(manifest)
+            except Exception:
+                pass
     return SweepSummary(store.folder, plan.n_runs, before, ok_now + failed_now, len(ids) - n_failed, n_failed,
                         wall, backend.description, interrupted, failures)  # fmt: skip
 
@@ -535,6 +572,9 @@ class Backend:
 
     description = "?"
     slots = 1  # runs that can go on at once
+
+    def connect(self) -> None:
+        """Reach the workers (a scheduler); raise SweepError if they cannot be reached. Before any folder is made."""
 
     def start(self, context: SweepContext) -> None:
         self.context = context
@@ -640,17 +680,11 @@ _context: SweepContext | None = None
 
 def _init_worker(context: SweepContext) -> None:
     """Runs once in each local worker: keep the context; Ctrl-C is for the parent; die with it."""
+    from simulation.experiments.runner import become_worker
+
     global _context
     _context = context
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:  # the parent may be killed (SIGKILL): do not linger as an orphan
-
-        def watch() -> None:
-            multiprocessing.connection.wait([parent.sentinel])
-            os._exit(1)
-
-        threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    become_worker()
 
 
 def _worker_chunk(chunk: list[Task]) -> list[dict[str, Any]]:
@@ -669,27 +703,48 @@ class DaskBackend(Backend):
     """
 
     def __init__(self, address: str | None = None, scheduler_file: str | Path | None = None,
-                 timeout: float = 30.0) -> None:  # fmt: skip
+                 timeout: float | None = None) -> None:  # fmt: skip
         if (address is None) == (scheduler_file is None):
             raise ValueError("give a scheduler address or a scheduler file, not both")
-        self.address, self.scheduler_file, self.timeout = address, scheduler_file, timeout
+        self.address, self.scheduler_file = address, scheduler_file
+        self.timeout = CONNECT_TIMEOUT if timeout is None else timeout
         where = address or f"scheduler file {scheduler_file}"
         self.description = f"Dask cluster at {where}"
         self.client = None
 
-    def start(self, context: SweepContext) -> None:
-        super().start(context)
+    def connect(self) -> None:
+        """Find the scheduler (waiting up to ``timeout`` for a scheduler file to appear) and check that it answers.
+
+        The scheduler is asked who it is before a Client is made: a Client that fails to connect
+        hangs on its way out, while this check fails within ``timeout`` with one line.
+        """
+        if self.client is not None:
+            return
         try:
             from distributed import Client
         except ImportError:
             raise SweepError("--scheduler needs Dask distributed: pip install 'dask[distributed]'") from None
+        address = self.address if self.scheduler_file is None else _scheduler_file_address(Path(self.scheduler_file),
+                                                                                            self.timeout)  # fmt: skip
+        where = f"{address} (from {self.scheduler_file})" if self.scheduler_file else address
         try:
-            self.client = Client(self.address, scheduler_file=str(self.scheduler_file) if self.scheduler_file else None,
-                                 timeout=self.timeout, set_as_default=False)  # fmt: skip
+            import asyncio
+
+            identity = asyncio.run(asyncio.wait_for(_identity(address, self.timeout), self.timeout + 5))
+        except Exception as exc:  # refused, timed out, a bad address, or something that is not a scheduler
+            reason = "no answer within {:g} s".format(self.timeout) if isinstance(exc, TimeoutError) else describe(exc)
+            raise SweepError(f"cannot connect to the Dask scheduler at {where}: {reason}") from None
+        if not isinstance(identity, dict) or identity.get("type") != "Scheduler":
+            raise SweepError(f"{where} answers, but is not a Dask scheduler")
+        try:
+            self.client = Client(address, timeout=self.timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            where = self.address or f"the scheduler file {self.scheduler_file}"
             raise SweepError(f"cannot connect to the Dask scheduler at {where}: {describe(exc)}") from None
         self.description = f"Dask cluster at {self.client.scheduler.address}"
+
+    def start(self, context: SweepContext) -> None:
+        super().start(context)
+        self.connect()
         self.slots = self._threads()
 
     def _threads(self) -> int:
@@ -739,6 +794,41 @@ class DaskBackend(Backend):
                 client.close(timeout=10)
             except Exception:
                 pass
+
+
+async def _identity(address: str, timeout: float) -> Any:
+    """What the Dask server at ``address`` says it is (``{"type": "Scheduler", ...}``)."""
+    from distributed.core import rpc
+
+    async with rpc(address, timeout=timeout) as remote:
+        return await remote.identity()
+
+
+def _scheduler_file_address(path: Path, timeout: float) -> str:
+    """The address in a scheduler file (dask scheduler --scheduler-file), waiting up to ``timeout`` for the file.
+
+    A scheduler started at the same time as the sweep writes its file a few seconds later.
+    """
+    from simulation.scenario.toml_files import ScenarioError, read_text_file
+
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not path.exists():
+        raise SweepError(f"--scheduler-file {path}: file not found (waited {timeout:g} s for the scheduler to "
+                         "write it)")  # fmt: skip
+    try:
+        text = read_text_file(path, "a scheduler file")
+    except ScenarioError as exc:
+        raise SweepError(f"--scheduler-file {exc}") from None
+    try:
+        address = json.loads(text).get("address")
+    except (ValueError, AttributeError):
+        address = None
+    if not isinstance(address, str) or not address:
+        raise SweepError(f"--scheduler-file {path}: not a scheduler file (JSON with the scheduler's \"address\", "
+                         "as dask scheduler --scheduler-file writes it)")  # fmt: skip
+    return address
 
 
 # --- progress ------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ package versions: the same run writes byte-identical files whatever the number o
 Only the manifest holds timestamps, the host and the wall time.
 
 Files go to a hidden temporary folder next to the target, which is renamed into place at the
-end, so a crash or a full disk never leaves a half-written results folder behind. An existing
-non-empty folder is replaced only with ``overwrite=True``.
+end, so a crash or a full disk never leaves a half-written results folder behind. The folder is
+claimed (locked) for the writer, and an existing non-empty folder is replaced only with
+``overwrite=True`` and only if it holds results (:mod:`simulation.reporting.claim`).
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ import json
 import os
 import platform
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from importlib import metadata
@@ -48,39 +47,12 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from simulation.model.results import ReplicateResult
+from simulation.reporting.claim import Claim, ResultsFolderError, claim  # noqa: F401 (ResultsFolderError: raised here)
 from simulation.reporting.tables import metric_units, parameters_frame, tidy_frame
 
 PROJECT = "dongguan-clusters"
 VERSIONED = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "click", "rich", "tomlkit")
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3}
-
-
-class ResultsFolderError(Exception):
-    """The results folder cannot be used (exists, not a folder, not writable); one line for the user."""
-
-
-def check_folder(folder: str | Path, overwrite: bool = False) -> Path:
-    """Fail early, before a long run, if ``folder`` could not be written; return it as a Path.
-
-    Checks that it is not an existing non-empty folder (unless ``overwrite``) nor a file, and
-    that the nearest existing parent is a folder this process may write in.
-    """
-    folder = Path(folder)
-    if folder.exists() or folder.is_symlink():
-        if not folder.is_dir():
-            raise ResultsFolderError(f"{folder} exists and is not a folder")
-        if not overwrite and any(folder.iterdir()):
-            raise ResultsFolderError(f"{folder} already exists and is not empty; choose another --out or use --overwrite")
-        parent = folder.resolve().parent
-    else:
-        parent = folder.absolute().parent
-        while not parent.exists():
-            parent = parent.parent
-        if not parent.is_dir():
-            raise ResultsFolderError(f"cannot create {folder}: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ResultsFolderError(f"cannot create {folder}: no permission to write in {parent}")
-    return folder
 
 
 def write_results(
@@ -95,31 +67,27 @@ def write_results(
     workers: int | None = None,
     started: datetime | None = None,
     command: Sequence[str] | None = None,
+    claimed: Claim | None = None,
 ) -> Path:
     """Write the results folder (see the module docstring) and return its path.
 
     ``scenario`` is the loaded Scenario; ``summary`` a :class:`simulation.experiments.summary.Summary`
-    or None (its files are then left out). Raises :class:`ResultsFolderError` if the folder
-    cannot be used and OSError if writing fails; nothing is left behind in either case.
+    or None (its files are then left out). ``claimed``: the folder's claim, if the caller claimed it
+    before computing (see :mod:`simulation.reporting.claim`); else it is claimed here. Raises
+    :class:`ResultsFolderError` if the folder cannot be used and OSError if writing fails; nothing
+    is left behind in either case.
     """
-    folder = check_folder(folder, overwrite)
-    ended = datetime.now().astimezone()
-    parent = folder.absolute().parent
+    held = claimed if claimed is not None else claim(folder, overwrite)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ResultsFolderError(f"cannot create {parent}: {exc.strerror or exc}") from None
-    temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=parent))
-    try:
-        files = _write_files(temp, scenario, results, summary)
-        manifest = _manifest(scenario, seeds, results, workers, started, ended, wall_time, command, files)
-        _write_text(temp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        os.chmod(temp, 0o777 & ~current_umask())  # mkdtemp makes it 0700; give it a normal folder's mode
-        move_into_place(temp, folder)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    return folder
+        ended = datetime.now().astimezone()
+        with held.writing() as temp:
+            files = _write_files(temp, scenario, results, summary)
+            manifest = _manifest(scenario, seeds, results, workers, started, ended, wall_time, command, files)
+            _write_text(temp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    finally:
+        if claimed is None:
+            held.release()
+    return held.folder
 
 
 # --- the files ------------------------------------------------------------------------------
@@ -154,28 +122,6 @@ def _write_files(temp: Path, scenario: Any, results: Sequence[ReplicateResult], 
 def _write_text(path: Path, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def move_into_place(temp: Path, folder: Path) -> None:
-    """Rename ``temp`` to ``folder``; an existing (empty, or overwritten) folder is replaced."""
-    if folder.is_dir() and not folder.is_symlink():
-        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=temp.parent))
-        old.rmdir()
-        folder.rename(old)
-        try:
-            temp.rename(folder)
-        except BaseException:
-            old.rename(folder)  # put the old results back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        temp.rename(folder)
 
 
 # --- the manifest ---------------------------------------------------------------------------

@@ -26,31 +26,22 @@ import tomlkit
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from simulation.scenario.bounds import At, Support, Why, allowed, refusal
 from simulation.scenario.schema import ScenarioSpec
+from simulation.scenario.toml_files import (
+    MAX_DEPTH,
+    Keys,
+    ScenarioError,
+    file_problem,
+    find_line,
+    other_kind,
+    parse_toml,
+    read_text_file,
+    scan_keys,
+    show,
+    too_deep,
+)
 
-Keys = tuple[str | int, ...]
-
-
-class ScenarioError(Exception):
-    """A problem in a scenario file or a ``--set`` option, worded for the person who wrote it."""
-
-    def __init__(
-        self,
-        message: str,
-        file: Path | None = None,
-        key: str | None = None,
-        line: int | None = None,
-        override: str | None = None,
-    ) -> None:
-        super().__init__(message, file, key, line, override)  # all in args, so it pickles
-        self.message, self.file, self.key, self.line, self.override = message, file, key, line, override
-
-    def __str__(self) -> str:
-        where = f"--set {self.override}" if self.override else f"line {self.line}" if self.line else ""
-        label = ": ".join(str(p) for p in (self.file, self.key) if p is not None)
-        if where:
-            label = f"{label} ({where})" if label else where
-        return f"{label}: {self.message}" if label else self.message
 
 
 @dataclass(frozen=True)
@@ -91,11 +82,14 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = (), calibrated: b
         keys, value = parse_set_option(option)
         _apply_override(data, keys, value, (rank, option), origins, path)
     locate = _Locator(path, origins)
+    deep = too_deep(data)
+    if deep is not None:
+        raise locate.error(f"values are nested too deeply (more than {MAX_DEPTH} levels)", deep[:MAX_DEPTH + 1])
     _check_finite(data, (), locate)
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc.errors()[0], locate, extended=len(chain) > 1) from None
+        raise _explain(first_error(exc.errors()), locate, extended=len(chain) > 1) from None
     text = _to_toml(data)
     if spec.posterior:
         spec = spec.model_copy(update={"posterior": str(_posterior(spec, origins.get(("posterior",)), path, locate))})
@@ -160,6 +154,8 @@ def parse_set_option(option: str) -> tuple[tuple[str, ...], Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ScenarioError(f"the value is nested too deeply (more than {MAX_DEPTH} levels)", override=option) from None
     return keys, _Inline(value) if isinstance(value, dict) else value
 
 
@@ -190,111 +186,34 @@ def _read_chain(path: Path) -> list[_Source]:
         if target is None:
             return chain
         line = source.lines.get(("extends",))
-        if not isinstance(target, str):
-            message = 'must be a file name in quotes, like "baseline.toml"'
+        if not isinstance(target, str) or not target.strip():
+            message = f'must be a file name in quotes, like "baseline.toml"; got {show(target)}'
             raise ScenarioError(message, path, "extends", line)
         parent = path.parent / target
         seen = [s.path.resolve() for s in chain]
         if parent.resolve() in seen:
             cycle = [s.path.name for s in chain[seen.index(parent.resolve()) :]] + [parent.name]
             raise ScenarioError(f"circular extends: {' -> '.join(cycle)}", path, "extends", line)
-        if not parent.exists():
+        problem = file_problem(parent, "a scenario file")
+        if problem == "file not found":
             raise ScenarioError(f"file to extend not found: {parent}", path, "extends", line)
+        if problem:
+            raise ScenarioError(f"cannot extend {parent}: it {problem}", path, "extends", line)
         path = parent
-
-
-def read_text_file(path: Path, what: str, error: type[Exception] = ScenarioError) -> str:
-    """The text of a hand-written file; each problem is one ``error`` naming the file (and line)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error("file not found", path) from None
-    except IsADirectoryError:
-        raise error(f"is a directory, not {what}", path) from None
-    except OSError as exc:
-        raise error(f"cannot read the file: {exc.strerror}", path) from None
-    if b"\0" in raw:
-        raise error("is a binary file, not TOML text", path)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
-        raise error(message, path, line=raw[: exc.start].count(b"\n") + 1) from None
 
 
 def _read_source(path: Path) -> _Source:
     text = read_text_file(path, "a scenario file")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise syntax_error(str(exc), path) from None
+    data = parse_toml(text, path)
     if not data:
         raise ScenarioError('the file is empty; start it with extends = "baseline.toml"', path)
+    other = other_kind(data)
+    if other:
+        raise ScenarioError(f"is {other}, not a scenario file", path)
     lines, inline = scan_keys(text)
     for keys in inline:
         _mark_inline(data, keys)
     return _Source(path, data, lines)
-
-
-def syntax_error(message: str, path: Path) -> ScenarioError:
-    """Turn tomllib's 'Problem (at line 3, column 7)' into a ScenarioError with that line."""
-    m = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", message, re.S)
-    if m is None:
-        return ScenarioError(f"TOML syntax error: {message}", path)
-    what, line, column = m.groups()
-    where = f"at column {column}" if line else "at the end of the file"
-    return ScenarioError(f"TOML syntax error: {what} {where}", path, line=int(line) if line else None)
-
-
-_KEY = re.compile(r"""\s*(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')\s*""")
-
-
-def _parse_key(s: str, pos: int) -> tuple[tuple[str, ...], int] | None:
-    """A dotted TOML key starting at ``pos``, and the position after it (None if there is none)."""
-    parts = []
-    while m := _KEY.match(s, pos):
-        parts.append(next(g for g in m.groups() if g is not None))
-        pos = m.end()
-        if not s.startswith(".", pos):
-            return tuple(parts), pos
-        pos += 1
-    return None
-
-
-def scan_keys(text: str) -> tuple[dict[tuple[str, ...], int], set[tuple[str, ...]]]:
-    """Line numbers of table headers and keys, and which keys hold inline tables.
-
-    tomllib reports no positions for keys, so this reads the lines itself; it is a best
-    effort (it does not parse everything TOML allows), used only to point at lines and to
-    tell inline tables from standard ones.
-    """
-    lines: dict[tuple[str, ...], int] = {}
-    inline: set[tuple[str, ...]] = set()
-    table: tuple[str, ...] = ()
-    quote = None  # the delimiter of a multi-line string being skipped
-    for number, line in enumerate(text.splitlines(), 1):
-        if quote:
-            quote = None if quote in line else quote
-            continue
-        stripped = line.strip()
-        if stripped.startswith("["):
-            header = _parse_key(stripped, 2 if stripped.startswith("[[") else 1)
-            if header:
-                table = header[0]
-                lines.setdefault(table, number)
-            continue
-        parsed = _parse_key(line, 0)
-        if parsed is None or not line.startswith("=", parsed[1]):
-            continue
-        keys = table + parsed[0]
-        lines.setdefault(keys, number)
-        value = line[parsed[1] + 1 :].lstrip()
-        if value.startswith("{"):
-            inline.add(keys)
-        for delimiter in ('"""', "'''"):
-            if value.startswith(delimiter) and value.count(delimiter) == 1:
-                quote = delimiter
-    return lines, inline
 
 
 def _mark_inline(data: dict[str, Any], keys: tuple[str, ...]) -> None:
@@ -366,7 +285,8 @@ def _apply_override(
     for i, k in enumerate(keys[:-1]):
         if k not in node:
             node[k] = {}
-            origins[keys[: i + 1]] = where
+            if get_origin(schema_type(keys[:i])[0]) is dict:  # a new entry (a fund) is the option's own
+                origins[keys[: i + 1]] = where
         node = node[k]
         if not isinstance(node, dict):
             message = f"cannot set {keys[i + 1]!r} inside {_dotted(keys[: i + 1])}, which is not a table"
@@ -388,10 +308,11 @@ class _Locator:
     def __init__(self, path: Path, origins: dict[Keys, _Origin]) -> None:
         self.path, self.origins = path, origins
 
-    def error(self, message: str, keys: Keys, scope: Keys | None = None) -> ScenarioError:
-        """An error about ``keys``, put on whatever last set something in ``scope`` (default: keys)."""
+    def error(self, message: str, keys: Keys, scope: Keys | None = None, blame: tuple[Keys, ...] = ()) -> ScenarioError:
+        """An error about ``keys``, put on whatever last set something in ``scope`` (default: keys),
+        or in any of the ``blame`` keys (the other keys a check across keys read)."""
         scope = keys if scope is None else scope
-        setters = [v for k, v in self.origins.items() if k[: len(scope)] == scope]
+        setters = [v for k, v in self.origins.items() for s in (scope, *blame) if k[: len(s)] == s]
         enclosing = [scope[:i] for i in range(len(scope) - 1, 0, -1) if scope[:i] in self.origins]
         if not setters and enclosing:
             setters = [self.origins[enclosing[0]]]
@@ -402,16 +323,24 @@ class _Locator:
             return ScenarioError(message, self.path, _dotted(keys))
         return ScenarioError(message, where.path, _dotted(keys), find_line(where.lines, keys))
 
-
-def find_line(lines: dict[tuple[str, ...], int], keys: Keys) -> int | None:
-    """The key's own line; else the first line of a key inside it; else its nearest enclosing key."""
-    keys = tuple(k for k in keys if isinstance(k, str))
-    if keys in lines:
-        return lines[keys]
-    inside = [n for k, n in lines.items() if k[: len(keys)] == keys]
-    if inside:
-        return min(inside)
-    return next((lines[keys[:i]] for i in range(len(keys) - 1, 0, -1) if keys[:i] in lines), None)
+    def missing(self, keys: Keys, extended: bool) -> ScenarioError:
+        """A missing key: the file's fault, unless a --set option made the table that lacks it."""
+        enclosing = next((keys[:i] for i in range(len(keys) - 1, 0, -1) if keys[:i] in self.origins), None)
+        where = self.origins[enclosing][1] if enclosing else None
+        if isinstance(where, str):  # the option made the table (a new fund) or set it whole (an inline table)
+            model = schema_type(enclosing)[0]
+            needed = ", ".join(model.model_fields) if is_model(model) else ""
+            new = get_origin(schema_type(enclosing[:-1])[0]) is dict and "=" in where and \
+                where.partition("=")[0].strip() != _dotted(enclosing)
+            how = "is new" if new else "is set whole by this option"
+            message = f"missing required key; {_dotted(enclosing)} {how}, so it needs every key ({needed})"
+            if new:
+                message += f": give it whole as --set '{_dotted(enclosing)}={{ ... }}'"
+            return ScenarioError(message, self.path, _dotted(keys), override=where)
+        hint = "" if extended else '; start the file with extends = "baseline.toml"'
+        if isinstance(where, _Source):
+            return ScenarioError(f"missing required key{hint}", where.path, _dotted(keys), find_line(where.lines, keys))
+        return ScenarioError(f"missing required key{hint}", self.path, _dotted(keys))
 
 
 def _dotted(keys: Keys) -> str:
@@ -421,7 +350,7 @@ def _dotted(keys: Keys) -> str:
 def _check_finite(value: Any, keys: Keys, locate: _Locator) -> None:
     """Reject nan and inf anywhere (TOML allows them; the schema and distributions do not)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise locate.error(f"must be a finite number; got {_show(value)}", keys)
+        raise locate.error(f"must be a finite number; got {show(value)}", keys)
     if isinstance(value, dict):
         for k, v in value.items():
             _check_finite(v, (*keys, k), locate)
@@ -439,27 +368,58 @@ _EXPECTED = {
     "dict_type": "a table",
     "model_type": "a table",
 }
-_BOUNDS = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+_BOUNDS = ("ge", "gt", "le", "lt")
+
+
+def first_error(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error to report: an unknown key first (a misspelt key also leaves one missing), else the first."""
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
 
 
 def _explain(error: dict[str, Any], locate: _Locator, extended: bool) -> ScenarioError:
     """One pydantic error as a ScenarioError that says what is allowed."""
     keys, kind, value = tuple(error["loc"]), error["type"], error.get("input")
     if kind == "missing":
-        hint = "" if extended else '; start the file with extends = "baseline.toml"'
-        return locate.error(f"missing required key{hint}", keys)
+        return locate.missing(keys, extended)
     if kind == "extra_forbidden":
         return locate.error(_unknown_key(keys), keys)
     if kind in _EXPECTED:
-        return locate.error(f"expected {_EXPECTED[kind]}; got {_show(value)}", keys)
+        return locate.error(f"expected {_EXPECTED[kind]}; got {show(value)}{_type_hint(keys, kind, value)}", keys)
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bounds = {**_field_bounds(keys), **error["ctx"]}
-        allowed = " and ".join(f"{_BOUNDS[b]} {_number(bounds[b])}" for b in _BOUNDS if b in bounds)
-        return locate.error(f"must be {allowed}; got {_show(value)}", keys)
+        return locate.error(refusal(allowed(**bounds), show(value), why(keys)), keys)
     if kind == "value_error":
-        message = str(error["ctx"]["error"])
+        problem = error["ctx"]["error"]
+        if isinstance(problem, At):  # a check across keys says which key it is about
+            return locate.error(str(problem), (*keys, *problem.keys), blame=tuple((*keys, *k) for k in problem.also))
+        message = str(problem)
         return locate.error(message, _blame(keys, message), scope=keys)
     return locate.error(error["msg"], keys)
+
+
+def _type_hint(keys: Keys, kind: str, value: Any) -> str:
+    """What the person probably meant, for a value of the wrong type."""
+    if kind in ("float_type", "int_type") and isinstance(value, dict) and "dist" in value:
+        return ("; a lever takes a plain number (it is a choice): to vary it, sweep it with an experiment file "
+                "(docs/SWEEPS.md)")  # fmt: skip
+    if kind in ("dict_type", "model_type") and isinstance(value, list) and value and isinstance(value[0], dict):
+        name = _dotted(keys)
+        return f"; write [{name}] (a table), not [[{name}]] (an array of tables)"
+    return ""
+
+
+def why(keys: Keys) -> str:
+    """The schema's reason for the bounds of the key at ``keys`` ('' if it gives none)."""
+    return next((m.text for m in schema_type(keys)[1] if isinstance(m, Why)), "")
+
+
+def bounds_of(keys: Keys) -> dict[str, float]:
+    """The bounds (ge, gt, le, lt) of the number at ``keys``, or of an uncertain key's support."""
+    out = _field_bounds(keys)
+    for m in schema_type(keys)[1]:
+        if isinstance(m, Support):
+            out.update(ge=m.ge, le=m.le)
+    return out
 
 
 def _unknown_key(keys: Keys) -> str:
@@ -511,17 +471,6 @@ def _unwrap(tp: Any, meta: list[Any]) -> tuple[Any, list[Any]]:
 def _field_bounds(keys: Keys) -> dict[str, Any]:
     constraints = schema_type(keys)[1]
     return {b: getattr(m, b) for m in constraints for b in _BOUNDS if getattr(m, b, None) is not None}
-
-
-def _number(x: float) -> str:
-    """A bound without a needless '.0' (bounds are written as floats in the schema)."""
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-def _show(value: Any) -> str:
-    """A value as it would be written in TOML, shortened."""
-    text = tomlkit.item(value).as_string()
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -6,16 +6,20 @@ numbers, only types and bounds, so the baseline file is the one place a value is
 
 Lever keys take plain numbers (they are choices). Uncertainty keys take a number or a
 distribution table (see :mod:`simulation.scenario.distributions`).
+
+Every number has a lower and an upper bound (:mod:`simulation.scenario.bounds`): money, sizes and
+rates are bounded by what the city could spend or hold and by what keeps the model finite and its
+run time in proportion; the reason is given next to the key and shown when a value is refused.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from simulation.datapack import CLUSTERS, EMERGING, town_ids
-from simulation.scenario.distributions import Distribution, parse_distribution
+from simulation.datapack import CLUSTERS, DATA_YEAR, EMERGING, town_ids
+from simulation.scenario.bounds import At, at_most, number, reads, uncertain
 
 
 class Section(BaseModel):
@@ -24,56 +28,48 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
-def uncertain(ge: float | None = None, le: float | None = None) -> Any:
-    """A number or distribution whose whole support lies in [ge, le]."""
-
-    def check(value: object) -> Distribution:
-        if isinstance(value, Distribution):
-            return value
-        d = parse_distribution(value)
-        lo, hi = d.support
-        if ge is not None and lo < ge:
-            raise ValueError(f"must be >= {ge} (the whole distribution), got {_show(value)}")
-        if le is not None and hi > le:
-            raise ValueError(f"must be <= {le} (the whole distribution), got {_show(value)}")
-        return d
-
-    return Annotated[Distribution, BeforeValidator(check)]
-
-
-def _show(value: object) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
 def per_cluster(name: str, value_type: Any, clusters: tuple[str, ...] = CLUSTERS) -> type[Section]:
     """A table with one key per cluster id, all required."""
     return create_model(name, __base__=Section, **{c: (value_type, ...) for c in clusters})
 
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Pos = Annotated[float, Field(gt=0.0)]
+
+# Money bounds, in the units of the keys (亿元 = 100 million CNY). The city's GDP was 9,650 亿元 in
+# 2020 (simulation/data/city.csv): no programme spends more than that in a year.
+CITY_BUDGET = "a tenth of the city's GDP (9,650 亿元 in 2020), beyond any programme of the city"
+MAX_ABOVESCALE_FIRMS = 30_000  # more than twice the city's 11,525 above-scale industrial firms (city.csv)
+MAX_FUNDS = 50  # the policy names three; each fund scans every firm every step
+MAX_EVENTS = 500  # each event is checked every step
 
 
 # --- [simulation] -------------------------------------------------------------------------
 
 
 class Simulation(Section):
-    start_year: Annotated[int, Field(ge=2000, le=2100)]
-    end_year: Annotated[int, Field(ge=2001, le=2100)]
+    start_year: number(DATA_YEAR, DATA_YEAR, "the year the data pack describes", whole=True)  # see _data_year
+    end_year: number(DATA_YEAR + 1, DATA_YEAR + 30, "the first simulated year is the one after the data's; 30 years "
+                     "on, the 2020 city the model holds fixed (clusters, towns, traits) no longer describes Dongguan",
+                     whole=True)  # fmt: skip
     steps_per_year: Annotated[int, Field(ge=1, le=12)]
-    replicates: Annotated[int, Field(ge=1, le=100_000)]
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
-    below_scale_ratio: Annotated[float, Field(ge=0.0, le=200.0)]
+    replicates: number(1, 100_000, "a run holds every replicate's series in memory until it writes them", whole=True)
+    seed: number(0, 2**63 - 1, "a seed is a 64-bit number", whole=True)
+    below_scale_ratio: number(0.0, 20.0, "below-scale firms per above-scale firm: 16 already covers all the "
+                                         "city's ~200,000 industrial firms, and the model's time grows with them")
+
+    @field_validator("start_year", mode="before")
+    @classmethod
+    def _data_year(cls, v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool) and v != DATA_YEAR:
+            raise ValueError(f"must be {DATA_YEAR}, the year the data pack describes (the firms, revenue and floor "
+                             f"space in simulation/data are those of the end of {DATA_YEAR}); got {v}")
+        return v
 
     @model_validator(mode="after")
     def _horizon_after_start(self) -> Simulation:
         if self.end_year <= self.start_year:
-            raise ValueError(
-                f"end_year ({self.end_year}) must be after start_year ({self.start_year})"
-            )
+            raise At(("end_year",), f"end_year ({self.end_year}) must be after start_year ({self.start_year})",
+                     also=(("start_year",),))
         return self
 
 
@@ -87,25 +83,26 @@ class Targets(Section):
 
 class SubsidyLever(Section):
     enabled: bool
-    rd_budget: NonNeg
+    rd_budget: number(0.0, 1000.0, f"亿元 a year: {CITY_BUDGET}")
     max_share_of_rd: Share
     emerging_share: Share
-    abovescale_entry_reward: NonNeg
-    little_giant_reward: NonNeg
-    little_giants_per_year: Annotated[int, Field(ge=0, le=10_000)]
+    abovescale_entry_reward: number(0.0, 100.0, "M CNY a firm: five times the revenue that makes a firm above-scale")
+    little_giant_reward: number(0.0, 100.0, "M CNY a firm: five times the revenue that makes a firm above-scale")
+    little_giants_per_year: number(0, 10_000, "about all the city's above-scale firms (11,525 in 2020)", whole=True)
 
 
 class LandLever(Section):
     """Industrial land through redevelopment (工改工, policy 四(二)); the programme adds to market redevelopment."""
 
     enabled: bool
-    redevelopment_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]  # programme's own addition
+    redevelopment_mu_per_year: number(0.0, 100_000.0, "mu a year: 20 times the programme's 5,000 (levers.csv)")
     floor_multiplier: Annotated[float, Field(gt=0.0, le=20.0)]
-    min_project_mu: Annotated[float, Field(ge=1.0, le=10_000.0)]
+    min_project_mu: number(1.0, 10_000.0, "mu; 1 mu (667 m2) is the smallest plot, and smaller projects would "
+                                          "make the model draw millions of them a quarter")
     cluster_priority_share: Share
-    award_per_mu: Annotated[float, Field(ge=0.0, le=100.0)]  # M CNY per mu of priority project land
-    land_price_discount: Share  # share of the land price forgone on priority land
-    emerging_base_mu_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)]
+    award_per_mu: number(0.0, 100.0, "M CNY per mu of the programme's project land: 30 times a mu's land price")
+    land_price_discount: Share  # share of the land price forgone on priority and base land
+    emerging_base_mu_per_year: number(0.0, 100_000.0, "mu a year: the whole 90,000 mu of the bases in one year")
     emerging_base_towns: list[str]  # towns hosting the strategic emerging industry bases
 
     @field_validator("emerging_base_towns")
@@ -122,17 +119,18 @@ class LandLever(Section):
 
 class TalentLever(Section):
     enabled: bool
-    subsidy: Annotated[float, Field(ge=0.0, le=10.0)]  # M CNY per skilled worker a year
-    budget_cap: Annotated[float, Field(ge=0.0, le=10_000.0)]  # 亿元 a year
-    graduate_places: Annotated[float, Field(ge=0.0, le=1e6)]
+    subsidy: number(0.0, 10.0, "M CNY per skilled worker a year: 50 times a skilled worker's income in the "
+                               "baseline, and the location choice stays finite")
+    budget_cap: number(0.0, 1000.0, f"亿元 a year: {CITY_BUDGET}")
+    graduate_places: number(0.0, 1e6, "places a year: 1,000 times the baseline's")
 
 
 class Fund(Section):
     enabled: bool
-    target_size: NonNeg
+    target_size: number(0.0, 1000.0, f"亿元: {CITY_BUDGET}")
     mandate: dict[str, Share]
     investment_years: Annotated[float, Field(gt=0.0, le=30.0)]
-    max_ticket: Pos
+    max_ticket: number(0.01, 1000.0, "亿元 per investee: from 1 M CNY to the largest fund allowed")
     holding_years: Annotated[float, Field(gt=0.0, le=30.0)]
     backs_chain_leaders: bool
 
@@ -153,7 +151,7 @@ class Fund(Section):
 
 class CoreZones(Section):
     enabled: bool
-    matching_money: NonNeg
+    matching_money: number(0.0, 100_000.0, f"M CNY per zone town a year, i.e. 1,000 亿元: {CITY_BUDGET}")
     land_priority: bool
     zones: dict[str, list[str]]
 
@@ -181,7 +179,8 @@ class Agencies(Section):
     """
 
     enabled: bool
-    budget: Annotated[float, Field(ge=0.0, le=1_000.0)]  # 亿元 a year per agency
+    budget: number(0.0, 10.0, "亿元 a year per agency, 33 times the baseline's; every service saturates long "
+                              "before, and entrants beyond the city's floor could not come anyway")
     screening_quality: Share
     attraction_share: Share
     matchmaking_share: Share
@@ -203,21 +202,33 @@ class Levers(Section):
     subsidy: SubsidyLever
     land: LandLever
     talent: TalentLever
-    funds: dict[str, Fund]
+    funds: at_most(MAX_FUNDS, dict[str, Fund], "funds")
     core_zones: CoreZones
     agencies: Agencies
 
 
+
 # --- [uncertainties.*] --------------------------------------------------------------------
 
-ClusterRevenue = per_cluster("ClusterRevenue", uncertain(ge=0.0))
-ClusterFirms = per_cluster("ClusterFirms", uncertain(ge=1.0))
+# The city's above-scale industry in 2020 (simulation/data/city.csv): 11,525 firms, about 21,000 亿元 of revenue.
+ClusterRevenue = per_cluster("ClusterRevenue", uncertain(
+    1.0, 50_000.0, "亿元: from a firm's worth to twice the city's above-scale industrial revenue of 2020"))
+ClusterFirms = per_cluster("ClusterFirms", uncertain(
+    1.0, MAX_ABOVESCALE_FIRMS, "more than twice the city's 11,525 above-scale industrial firms"))
 ClusterGrowth = per_cluster("ClusterGrowth", uncertain(ge=-50.0, le=100.0))
 
 
 class Baseline(Section):
     revenue_2020: ClusterRevenue
     abovescale_firms_2020: ClusterFirms
+
+    @model_validator(mode="after")
+    def _firms_in_the_city(self) -> Baseline:
+        most = sum(getattr(self.abovescale_firms_2020, c).support[1] for c in CLUSTERS)
+        if most > MAX_ABOVESCALE_FIRMS:  # the model holds every firm in memory and steps them all
+            raise At(("abovescale_firms_2020",), f"the clusters' firms add up to as many as {most:,.0f}; at most "
+                     f"{MAX_ABOVESCALE_FIRMS:,} in all, more than twice the city's 11,525 above-scale firms")
+        return self
 
 
 class Demand(Section):
@@ -256,7 +267,7 @@ class Prices(Section):
 
 class ShockEvent(Section):
     cluster: str
-    start: Annotated[float, Field(ge=2000.0, le=2100.0)]
+    start: number(2000.0, 2100.0, "a decimal year; the event must also be active at some step of the run")
     duration_years: Annotated[float, Field(gt=0.0, le=50.0)]
     growth_change: uncertain(ge=-100.0, le=100.0)
 
@@ -269,11 +280,11 @@ class ShockEvent(Section):
 
 
 class Shocks(Section):
-    events: dict[str, ShockEvent]
+    events: at_most(MAX_EVENTS, dict[str, ShockEvent], "events")
 
 
 class Behaviour(Section):
-    productivity_persistence: uncertain(ge=0.0, le=1.0)
+    productivity_persistence: uncertain(0.0, 0.99, "an AR(1) of persistence 1 has no stationary spread to start from")
     productivity_volatility: uncertain(ge=0.0, le=2.0)
     frontier_productivity_growth: uncertain(ge=-10.0, le=20.0)
     selection_strength: uncertain(ge=0.0, le=2.0)
@@ -297,14 +308,14 @@ class Behaviour(Section):
 
 
 class LandUncertainty(Section):
-    background_mu_per_year: uncertain(ge=0.0, le=100_000.0)
-    prior_mu_per_year: uncertain(ge=0.0, le=100_000.0)
+    background_mu_per_year: uncertain(0.0, 100_000.0, "mu a year: 13 times the policy's 7,500 (levers.csv)")
+    prior_mu_per_year: uncertain(0.0, 100_000.0, "mu a year: 13 times the policy's 7,500 (levers.csv)")
     pipeline_conversion: uncertain(ge=0.0, le=1.0)
     approval_lag_years: uncertain(ge=0.0, le=10.0)
     delivery_lag_years: uncertain(ge=0.0, le=10.0)
     initial_vacancy: uncertain(ge=0.0, le=0.5)
     initial_modern_share: uncertain(ge=0.0, le=1.0)
-    city_floor_million_m2: uncertain(ge=1.0, le=10_000.0)
+    city_floor_million_m2: uncertain(1.0, 10_000.0, "million m2: up to 25 times the baseline's 400")
     old_floor_ratio: uncertain(ge=0.0, le=10.0)
     market_floor_multiplier: uncertain(ge=0.1, le=20.0)  # m2 of floor per m2 of land, market-led projects
     rent_elasticity: uncertain(ge=0.0, le=10.0)
@@ -319,35 +330,37 @@ class TalentUncertainty(Section):
     outside_match: uncertain(ge=0.0, le=1.0)
     inflow_rate: uncertain(ge=0.0, le=1.0)
     attrition_rate: uncertain(ge=0.0, le=1.0)
-    skilled_income: uncertain(ge=0.001, le=100.0)
-    graduate_place_cost: uncertain(ge=0.0, le=10.0)  # M CNY per jointly trained graduate a year
-    wage_response: uncertain(ge=0.0, le=50.0)  # skilled-wage rise per unit of unfilled demand (share of employment)
+    skilled_income: uncertain(0.001, 100.0, "M CNY a year, at least 1,000 CNY: the talent subsidy is divided by it")
+    graduate_place_cost: uncertain(0.0, 10.0, "M CNY per jointly trained graduate a year: 50 times a skilled income")
+    wage_response: uncertain(0.0, 50.0, "skilled-wage rise per unit of unfilled demand; the premium is capped at 1")
 
 
 class FundUncertainty(Section):
     reach_target_probability: uncertain(ge=0.0, le=1.0)
     partial_raise: uncertain(ge=0.0, le=1.0)
     private_coinvest: uncertain(ge=0.0, le=10.0)  # private yuan wanted per fund yuan
-    private_pool: uncertain(ge=0.0, le=10_000.0)  # 亿元 a year of private venture capital for co-investment
+    private_pool: uncertain(0.0, 10_000.0, "亿元 a year of private venture capital for co-investment: the "
+                                           "Pearl River Delta's whole venture market is well under this")
     management_fee: uncertain(ge=0.0, le=0.1)  # a year, on raised capital
 
 
 class PolicyUncertainty(Section):
-    investment_inflow: uncertain(ge=0.0, le=100.0)  # projects won a year per 100 above-scale firms, no agency
-    base_win_share: uncertain(ge=0.01, le=0.99)  # Dongguan's share of the region's mobile projects, no agency
-    promotion_effect: uncertain(ge=0.0, le=10.0)  # most an agency's promotion raises the odds of winning, - 1
-    promotion_half_cost: uncertain(ge=0.001, le=1_000.0)  # M CNY per project in the pipeline for half of it
-    incentive_elasticity: uncertain(ge=0.0, le=20.0)  # odds of winning per log of (1 + incentive share)
-    rent_sensitivity: uncertain(ge=0.0, le=20.0)  # odds of winning per log of the rent index (negative)
-    attracted_firm_size: uncertain(ge=1.0, le=100_000.0)
+    investment_inflow: uncertain(0.0, 100.0, "projects a year per 100 above-scale firms: at most one per firm")
+    base_win_share: uncertain(0.01, 0.99, "Dongguan's share of the region's mobile projects with no agency")
+    promotion_effect: uncertain(0.0, 10.0, "most an agency's promotion raises the odds of winning, minus 1")
+    promotion_half_cost: uncertain(0.001, 1_000.0, "M CNY per pipeline project for half the effect; divides spending")
+    incentive_elasticity: uncertain(0.0, 20.0, "odds of winning per log(1 + incentive share)")
+    rent_sensitivity: uncertain(0.0, 20.0, "odds of winning per log of the rent index")
+    attracted_firm_size: uncertain(1.0, 100_000.0, "M CNY a year: up to 1,000 亿元, a twentieth of the city's "
+                                                   "above-scale industrial revenue")
     matchmaking_effect: uncertain(ge=0.0, le=0.2)  # most demand growth a year matchmaking adds for small members
-    matchmaking_half_cost: uncertain(ge=0.001, le=100.0)  # M CNY a year per small member for half of it
+    matchmaking_half_cost: uncertain(0.001, 100.0, "M CNY a year per small member for half the effect; divides spending")
     finance_matching_effect: uncertain(ge=0.0, le=5.0)  # most extra credit access for constrained members
-    finance_half_cost: uncertain(ge=0.001, le=100.0)  # M CNY a year per constrained member for half of it
-    services_rd_response: uncertain(ge=0.0, le=5.0)  # members' own extra R&D per yuan of agency services
+    finance_half_cost: uncertain(0.001, 100.0, "M CNY a year per constrained member for half the effect; divides spending")
+    services_rd_response: uncertain(0.0, 5.0, "members' own extra R&D per yuan of agency services")
     zone_entry_multiplier: uncertain(ge=1.0, le=10.0)
     zone_diminishing: uncertain(ge=0.0, le=1.0)
-    zone_half_money: uncertain(ge=0.001, le=10_000.0)  # M CNY a year of zone money for half the zone effect
+    zone_half_money: uncertain(0.001, 10_000.0, "M CNY a year of zone money for half the zone effect; divides the money")
 
 
 class Traits(Section):
@@ -412,7 +425,7 @@ class Calibration(Section):
 
     experiment: str  # the calibration file that wrote the section, relative to the scenario file
     record: str  # the calibration record (fit moment by moment), relative to the scenario file
-    seed: Annotated[int, Field(ge=0)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
     values: dict[str, Any]
 
 
@@ -428,6 +441,29 @@ class ScenarioSpec(Section):
     uncertainties: Uncertainties
     outputs: Outputs
     calibration: Calibration | None = None
+
+    @model_validator(mode="after")
+    @reads("simulation.start_year", "simulation.end_year", "simulation.steps_per_year", "uncertainties.shocks.events")
+    def _events_in_the_horizon(self) -> ScenarioSpec:
+        """An event that is active at no step would silently do nothing."""
+        sim = self.simulation
+        dt = 1.0 / sim.steps_per_year
+        times = [sim.start_year + 1 + k * dt for k in range((sim.end_year - sim.start_year) * sim.steps_per_year)]
+        for name, event in self.uncertainties.shocks.events.items():
+            start, end = event.start, event.start + event.duration_years
+            if any(start <= t < end for t in times):
+                continue  # active at some step: the model's own test (demand.MarketDemand.event_effect)
+            keys = ("uncertainties", "shocks", "events", name)
+            also = ((*keys, "duration_years"), ("simulation",))
+            if end <= times[0]:
+                raise At((*keys, "start"), f"the event ends at {end:g}, before the first step ({times[0]:g}, the "
+                         "start of the year after start_year), so it would never be active", also)  # fmt: skip
+            if start > times[-1]:
+                raise At((*keys, "start"), f"the event starts at {start:g}, after the last step ({times[-1]:g}; "
+                         f"end_year is {sim.end_year}), so it would never be active", also)  # fmt: skip
+            raise At((*keys, "duration_years"), f"the event ({start:g} to {end:g}) falls between two steps, so it "
+                     f"would never be active; it must last at least one step ({dt:g} years)", also)  # fmt: skip
+        return self
 
 
 POLICY_CLUSTERS = tuple(c for c in CLUSTERS if c != "other")
