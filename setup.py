@@ -10,7 +10,7 @@ setup(
     packages=find_packages(include=["simulation", "simulation.*"]),
     package_data={"simulation": ["data/*.csv", "data/*.md"]},
     install_requires=[
-        "mesa[network]==3.5.1",
+        "mesa[network,viz]==3.5.1",  # viz: Solara and Altair for `simulate dashboard`
         "numpy>=2.0",
         "scipy>=1.13",
         "matplotlib>=3.9",
@@ -25,7 +25,13 @@ setup(
         "dask[distributed]>=2024.8",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9"],
+        "test": [
+            "pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9",
+            "playwright>=1.45",  # drives Debian's chromium for the dashboard test (no `playwright install`)
+            "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29",  # executes examples/quickstart.ipynb
+            "ema-workbench>=3.0",  # examples/ema_workbench.py
+        ],
+        "ema": ["ema-workbench>=3.0"],
         "slurm": ["dask-jobqueue>=0.9"],
     },
     entry_points={"console_scripts": ["simulate=simulation.cli:main"]},

@@ -95,7 +95,7 @@ def run(
     seeds = replicate_seeds(spec.simulation.seed, spec.simulation.replicates)
     workers = min(workers, len(seeds))
     with replicates_or_fail("no results were written"):
-        results = run_replicates(spec, seeds, workers, progress=not quiet)
+        results = run_replicates(spec, seeds, workers, progress=not quiet, label=f"Run {loaded.name}")
 
     summary, problem = None, None
     try:

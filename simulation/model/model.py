@@ -6,6 +6,8 @@ the funds a scenario names. One step is one quarter by default; ``step`` reads a
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import mesa
@@ -22,11 +24,14 @@ from simulation.model.floor_market import MODERN, OLD
 from simulation.model.fund import Fund
 from simulation.model.initial_state import build_population, location_weights
 from simulation.model.parameters import draw_parameters, flatten
+from simulation.model.datacollection import series_reporters
 from simulation.model.recorder import Recorder
 from simulation.model.streams import Streams
 from simulation.model.results import ReplicateResult
 from simulation.model.talent import inflow_multiplier, talent_step
 from simulation.model.town import Town, TownTable, release_reserved, update_rents
+from simulation.scenario.loader import Scenario
+from simulation.scenario.overrides import resolve_spec
 from simulation.scenario.schema import ScenarioSpec
 
 MAX_LAG_YEARS = 20  # approval + delivery lags allowed by the schema
@@ -38,15 +43,39 @@ ZONE_CITY_AND_TOWN = 2.0  # the city's matching money is matched 1:1 by the town
 class ClusterModel(mesa.Model):
     """One replicate. ``ClusterModel(spec, rng=seed).run()`` returns a ReplicateResult.
 
+    ``spec`` is a scenario file (path), a loaded Scenario or a ScenarioSpec; by default the
+    baseline. Keyword ``overrides`` change scenario values, with dotted keys or nested dicts,
+    as ``--set`` would (a path or a loaded Scenario only)::
+
+        ClusterModel("scenarios/baseline.toml", rng=7, **{"levers.land.floor_multiplier": 3.0})
+
+    Mesa conventions hold: ``running`` turns False at the horizon (``end_year``), ``step()`` and
+    ``run()`` (or Mesa's ``run_model()``) can be mixed, and ``mesa.batch_run(ClusterModel,
+    {"spec": path, "levers.talent.subsidy": [0.0, 0.04]}, rng=[1, 2])`` works.
+
     Firm agents are views onto the firm table. With ``firm_agents=True`` every live firm has its
     registered Mesa agent for the whole run (for inspection or visualisation); with ``False``
     (batch runs) a firm's agent is created when first asked for, through :meth:`firm` or
     :meth:`firm_agents_set`, which saves creating tens of thousands of Python objects per run.
-    Either way the dynamics and results are identical.
+    Either way the dynamics and results are identical. ``collect_data`` keeps a Mesa
+    ``DataCollector`` (``model.datacollector``) of the city and cluster series after every step;
+    by default it follows ``firm_agents``, so batch runs keep only the recorder's arrays.
+    ``scenario`` is Mesa's own scenario object, which SolaraViz passes when it rebuilds a model;
+    it holds no parameters of this model and is not used.
     """
 
-    def __init__(self, spec: ScenarioSpec, rng: int, *, firm_agents: bool = True) -> None:
+    def __init__(
+        self,
+        spec: ScenarioSpec | Scenario | str | Path | None = None,
+        rng: int | None = None,
+        *,
+        firm_agents: bool = True,
+        collect_data: bool | None = None,
+        scenario: object = None,
+        **overrides: object,
+    ) -> None:
         super().__init__(rng=rng)
+        spec = resolve_spec(spec, overrides)
         sim = spec.simulation
         self.spec = spec
         self.levers = spec.levers
@@ -103,6 +132,10 @@ class ClusterModel(mesa.Model):
         self.step_flows = np.zeros((self.n_clusters, 5))  # subsidy, fund, entrants, exits, attracted
         self.recorder = Recorder(self)
         self.recorder.record()
+        collect = firm_agents if collect_data is None else collect_data
+        self.datacollector = mesa.DataCollector(model_reporters=series_reporters()) if collect else None
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     # --- set-up ------------------------------------------------------------------------------
     def _setup_towns(self) -> None:
@@ -164,6 +197,10 @@ class ClusterModel(mesa.Model):
     # --- the schedule --------------------------------------------------------------------------
     def step(self) -> None:
         """One quarter."""
+        if self.steps > self.n_steps:  # Mesa counts the call before it gets here
+            warnings.warn(f"the model has reached its horizon ({self.n_steps} steps); step() does nothing",
+                          RuntimeWarning, stacklevel=2)
+            return
         time = self.start_year + 1 + (self.steps - 1) * self.dt  # decimal year this step starts
         self.step_flows[:] = 0.0
         self.demand_growth = self.demand.step(time, self.stream("demand"))
@@ -185,9 +222,13 @@ class ClusterModel(mesa.Model):
         release_reserved(self.towns, RESERVED_RELEASE)
         self._pay_fixed_programmes()
         self.recorder.record()
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        self.running = self.steps < self.n_steps
 
     def run(self) -> ReplicateResult:
-        for _ in range(self.n_steps):
+        """Step to the horizon (from wherever ``step()`` left off) and return the series."""
+        while self.running:
             self.step()
         return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
 
