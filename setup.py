@@ -11,6 +11,12 @@ setup(
     package_data={"simulation": ["data/*.csv", "data/*.md"]},
     install_requires=[
         "mesa[network,viz]==3.5.1",  # viz: Solara and Altair for `simulate dashboard`
+        # the dashboard serves every asset itself (no CDN, works offline): Solara's assets package
+        # exists up to 1.58.2, and its page (Vue 2) needs ipyvue/ipyvuetify 1.x
+        "solara==1.58.2",
+        "solara-assets==1.58.2",
+        "ipyvue>=1.9,<2",
+        "ipyvuetify>=1.6.10,<2",
         "numpy>=2.0",
         "scipy>=1.13",
         "matplotlib>=3.9",
