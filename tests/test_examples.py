@@ -51,3 +51,16 @@ def test_ema_workbench_example(tmp_path: Path) -> None:
     assert not deprecated, deprecated  # no deprecated EMA Workbench API (such as names that are not identifiers)
     out = example["dongguan"](floor_multiplier=3.0, talent_subsidy=0.0, demand_volatility=3.0, pipeline_conversion=0.6)
     assert set(example["OUTCOMES"]) <= set(out) and out["cost_talent"] == 0.0
+
+
+def test_readme_python_section_runs(tmp_path: Path, monkeypatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    assert len(section.strip().splitlines()) <= 15
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    monkeypatch.chdir(tmp_path)  # as from a clone's root; results/ goes to the temporary folder
+    namespace: dict = {}
+    exec(compile(code.replace("replicates=40", "replicates=3"), "README.md", "exec"), namespace)  # faster
+    assert (tmp_path / "results" / "baseline-40" / "summary.csv").is_file()
+    assert len(namespace["results"].replicates) == 3 and namespace["model"].steps == 1

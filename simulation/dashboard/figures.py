@@ -121,6 +121,8 @@ def town_map(values: dict[str, float], view: str) -> Figure:
     ax.set_ylim(0, rows)
     ax.set_aspect("equal")
     ax.axis("off")
+    ax.set_title("Towns (schematic: one tile per town, north at the top)" if finite.size else
+                 "No growth yet: Step the model, or show vacancy", fontsize=8)
     bar = fig.colorbar(tiles, ax=ax, shrink=0.7, orientation="horizontal", pad=0.02)
     bar.set_label(TOWN_VIEWS[view], fontsize=7)
     bar.ax.tick_params(labelsize=6)
