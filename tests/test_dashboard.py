@@ -50,7 +50,8 @@ def test_inputs_cover_every_kind_of_lever_and_start_at_the_scenario_values() -> 
     # what SolaraViz does on Reset: the model class called with these values (and Mesa's scenario)
     from mesa.experimental.scenarios import Scenario as MesaScenario
 
-    values = {k: (v.value if hasattr(v, "value") else v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+    values = {k: v.value if hasattr(v, "value") else v["value"] if isinstance(v, dict) else v
+              for k, v in params.items()}
     values["levers.talent.subsidy"] = 0.05
     model = ClusterModel(**values, scenario=MesaScenario())
     assert model.levers.talent.subsidy == 0.05 and model.datacollector is not None and not model.firm_agents
@@ -168,8 +169,8 @@ def test_dashboard_in_headless_chromium(server, tmp_path: Path) -> None:
             assert slider.get_attribute("aria-valuenow") == "0.04"
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("Step 0 of 20: 2020 (start)").wait_for(timeout=30_000)
-            page.wait_for_function("() => [...document.querySelectorAll('.levers-shown tr')]"
-                                   ".some(r => r.innerText.includes('Talent subsidy') && r.innerText.trim().endsWith('0.04'))",
+            page.wait_for_function("() => [...document.querySelectorAll('.levers-shown tr')].some("
+                                   "r => r.innerText.includes('Talent subsidy') && r.innerText.trim().endsWith('0.04'))",
                                    timeout=30_000)  # fmt: skip
 
             # the chance of meeting the targets, from a batch of replicates on demand

@@ -124,7 +124,9 @@ class MomentPool:
             stop_pool(self._pool)
         self._pool = None
 
-    def run(self, tasks: Sequence[Task], progress: bool | str = False, label: str = "Replicates") -> list[dict[str, float]]:
+    def run(
+        self, tasks: Sequence[Task], progress: bool | str = False, label: str = "Replicates"
+    ) -> list[dict[str, float]]:
         tasks = [(spec, int(seed)) for spec, seed in tasks]
         with Progress(label, len(tasks), mode=progress, transient=True) as bar:
             if self._pool is None or len(tasks) <= 1:

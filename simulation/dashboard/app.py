@@ -119,8 +119,11 @@ def TargetChances(model: ClusterModel) -> None:
 
 
 def html_table(header: list[str], rows: list[list[str]]) -> str:
-    cells = lambda tag, values: "".join(f"<{tag} style='text-align:left;padding:1px 8px'>{escape(v)}</{tag}>"  # noqa: E731
-                                        for v in values)
+    """A small HTML table (text escaped)."""
+
+    def cells(tag: str, values: list[str]) -> str:
+        return "".join(f"<{tag} style='text-align:left;padding:1px 8px'>{escape(v)}</{tag}>" for v in values)
+
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
     return f"<table style='font-size:13px'><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -78,8 +78,8 @@ def town_values(model: Any, view: str) -> dict[str, float]:
         start, now = town[0, :, metric.index("revenue_all")], town[row, :, metric.index("revenue_all")]
         years = row / model.steps_per_year
         with np.errstate(invalid="ignore", divide="ignore"):
-            values = np.where((start > 0) & (years > 0), (np.maximum(now / start, 0) ** (1 / max(years, 1e-9)) - 1) * 100,
-                              np.nan)
+            growth = (np.maximum(now / start, 0) ** (1 / max(years, 1e-9)) - 1) * 100
+            values = np.where((start > 0) & (years > 0), growth, np.nan)
     elif view == "vacancy":
         stock, occupied = town[row, :, metric.index("floor_stock")], town[row, :, metric.index("floor_occupied")]
         with np.errstate(invalid="ignore", divide="ignore"):

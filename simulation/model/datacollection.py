@@ -1,9 +1,9 @@
 """The model's series as Mesa ``DataCollector`` reporters (for SolaraViz, ``mesa.batch_run``, notebooks).
 
-The recorder already holds every series in arrays, row ``model.steps`` for the current step; each
-reporter reads its value there, so collecting costs only the reading. Columns: every city metric under its own
-name (``industrial_revenue``, ...) and every cluster metric as ``<metric>_<cluster>``
-(``revenue_semi``, ``firms_electronics``, ...); units and meanings are in
+The recorder already holds every series in arrays, row ``model.steps`` for the current step;
+each reporter reads its value there, so collecting costs only the reading. Columns: every city
+metric under its own name (``industrial_revenue``, ...) and every cluster metric as
+``<metric>_<cluster>`` (``revenue_semi``, ``firms_electronics``, ...); units and meanings are in
 :mod:`simulation.model.results`.
 """
 
