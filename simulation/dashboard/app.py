@@ -158,7 +158,7 @@ def Page() -> None:
     settings = solara.use_memo(Settings.from_env, [])
     scenario = solara.use_memo(lambda: load_with(settings.scenario, settings.overrides), [])
     seed = settings.seed if settings.seed is not None else DEFAULT_SEED
-    params = solara.use_memo(lambda: {**model_params(scenario, seed), **settings.overrides}, [])
+    params = solara.use_memo(lambda: {**settings.overrides, **model_params(scenario, seed)}, [])  # sliders win
     model = solara.use_memo(lambda: ClusterModel(scenario, rng=seed, firm_agents=False, collect_data=True), [])
     SolaraViz(model, components=COMPONENTS, model_params=params, name=f"Dongguan clusters: {scenario.name}",
               play_interval=150)
