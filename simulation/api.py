@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -70,7 +70,7 @@ def _replicate_overrides(replicates: int | None, seed: int | None) -> dict[str, 
     return out
 
 
-@dataclass
+@dataclass(eq=False)
 class Results:
     """A scenario's replicates: tables as pandas DataFrames, and :meth:`save` to a results folder."""
 
@@ -80,7 +80,6 @@ class Results:
     wall_time: float
     workers: int
     started: datetime
-    _summary: Any = field(default=None, repr=False)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -90,11 +89,9 @@ class Results:
     @cached_property
     def summary_object(self) -> Any:
         """The :class:`~simulation.experiments.summary.Summary` (``.table``, ``.data``, ``.outcomes``)."""
-        if self._summary is None:
-            from simulation.experiments.summary import summarise
+        from simulation.experiments.summary import summarise
 
-            self._summary = summarise(self.replicates, self.scenario.spec)
-        return self._summary
+        return summarise(self.replicates, self.scenario.spec)
 
     @cached_property
     def data(self) -> pd.DataFrame:
