@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from simulation.dashboard.app import Settings, chance_table, step_label
-from simulation.dashboard.figures import town_values
+from simulation.dashboard.figures import step_times, town_values
 from simulation.dashboard.levers import model_params
 from simulation.model.model import ClusterModel
 from simulation.scenario.overrides import load_with
@@ -64,6 +64,7 @@ def test_labels_and_tables_say_what_the_model_did() -> None:
     for _ in range(5):
         model.step()
     assert step_label(model) == "Step 5 of 20: 2022 Q1"
+    assert list(step_times(model, 6)) == [2020.5, 2021.125, 2021.375, 2021.625, 2021.875, 2022.125]
     growth, vacancy = town_values(model, "growth"), town_values(model, "vacancy")
     assert len(growth) == 34 and all(0 <= v < 100 for v in vacancy.values())
     from simulation.experiments.runner import run_replicates

@@ -25,27 +25,33 @@ TOWN_VIEWS = {
 }
 
 
-def _years(model: Any, n: int) -> np.ndarray:
-    return model.start_year + np.arange(n) / model.steps_per_year
+def step_times(model: Any, n: int) -> np.ndarray:
+    """Decimal year of the first ``n`` recorded steps, each at its middle.
+
+    Step 0 is the start year (its annual value, so the middle of that year); step k >= 1 is the
+    k-th quarter after it (``ClusterModel.step``), e.g. the first quarter of 2021 at 2021.125.
+    """
+    k = np.arange(n)
+    return np.where(k == 0, model.start_year + 0.5, model.start_year + 1 + (k - 0.5) / model.steps_per_year)
 
 
 def revenue_paths(model: Any, kind: str) -> Figure:
     """Revenue of the emerging clusters against the target path, or of the pillars against the city.
 
-    Revenue is each step's annualised above-scale revenue as an index (start = 100); the dashed
-    line is the emerging target (``targets.emerging_cagr`` a year, 10 % in the policy) for
+    Revenue is each step's annualised above-scale revenue as an index (start year = 100), each
+    quarter at its middle (:func:`step_times`); the dashed line is the emerging target (``targets.emerging_cagr`` a year, 10 % in the policy) for
     ``kind="emerging"`` and the city's industrial revenue for ``kind="pillar"``.
     """
     frame = model.datacollector.get_model_vars_dataframe()
     names = {c.cluster_id: c.name_en for c in clusters()}
-    years = _years(model, len(frame))
+    years = step_times(model, len(frame))
     start, end = model.start_year, model.spec.simulation.end_year
     fig = Figure(figsize=(4.8, 3.3), layout="constrained")
     ax = fig.subplots()
     if kind == "emerging":
         target = model.spec.targets.emerging_cagr
-        horizon = np.linspace(start, end, 50)
-        ax.plot(horizon, 100 * (1 + target / 100) ** (horizon - start), "--", color="#444444", lw=1.4,
+        horizon = np.linspace(start + 0.5, end + 0.5, 50)  # from the start year's value to the end year's
+        ax.plot(horizon, 100 * (1 + target / 100) ** (horizon - start - 0.5), "--", color="#444444", lw=1.4,
                 label=f"target: {target:g} % a year")
         group, title = EMERGING, "Emerging clusters against the target path"
     elif kind == "pillar":
@@ -59,7 +65,7 @@ def revenue_paths(model: Any, kind: str) -> Figure:
         if series[0] > 0:
             ax.plot(years, 100 * series / series[0], lw=1.6, marker="o" if len(years) == 1 else None,
                     label=names.get(cid, cid))
-    ax.set_xlim(start, end)
+    ax.set_xlim(start, end + 1)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6.5, loc="upper left", frameon=False)
     ax.set_xlabel("year", fontsize=8)
@@ -76,7 +82,8 @@ def town_values(model: Any, view: str) -> dict[str, float]:
     metric = list(TOWN_METRICS)
     if view == "growth":
         start, now = town[0, :, metric.index("revenue_all")], town[row, :, metric.index("revenue_all")]
-        years = row / model.steps_per_year
+        times = step_times(model, row + 1)
+        years = times[-1] - times[0]
         with np.errstate(invalid="ignore", divide="ignore"):
             growth = (np.maximum(now / start, 0) ** (1 / max(years, 1e-9)) - 1) * 100
             values = np.where((start > 0) & (years > 0), growth, np.nan)
