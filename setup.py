@@ -10,7 +10,13 @@ setup(
     packages=find_packages(include=["simulation", "simulation.*"]),
     package_data={"simulation": ["data/*.csv", "data/*.md"]},
     install_requires=[
-        "mesa[network]==3.5.1",
+        "mesa[network,viz]==3.5.1",  # viz: Solara and Altair for `simulate dashboard`
+        # the dashboard serves every asset itself (no CDN, works offline): Solara's assets package
+        # exists up to 1.58.2, and its page (Vue 2) needs ipyvue/ipyvuetify 1.x
+        "solara==1.58.2",
+        "solara-assets==1.58.2",
+        "ipyvue>=1.9,<2",
+        "ipyvuetify>=1.6.10,<2",
         "numpy>=2.0",
         "scipy>=1.13",
         "matplotlib>=3.9",
@@ -26,7 +32,13 @@ setup(
         "scoringrules>=0.11",  # CRPS of ensembles (weighted) and closed forms, for the backtest
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9"],
+        "test": [
+            "pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9",
+            "playwright>=1.45",  # drives Debian's chromium for the dashboard test (no `playwright install`)
+            "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29",  # executes examples/quickstart.ipynb
+            "ema-workbench>=3.0",  # examples/ema_workbench.py
+        ],
+        "ema": ["ema-workbench>=3.0"],
         "slurm": ["dask-jobqueue>=0.9"],
     },
     entry_points={"console_scripts": ["simulate=simulation.cli:main"]},

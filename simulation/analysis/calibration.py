@@ -341,7 +341,7 @@ def run_calibration(
         specs = [spec_at(pt.theta) for pt in new]
         tasks = [(spec, s) for spec in specs for s in seeds]
         started = time.perf_counter()
-        values = pool.run(tasks, progress=bar)
+        values = pool.run(tasks, progress=bar, label=f"Calibrate: {stage}")
         timing[stage] = timing.get(stage, 0.0) + time.perf_counter() - started
         r = len(seeds)
         for i, pt in enumerate(new):
@@ -407,7 +407,7 @@ def run_calibration(
         v_seeds = replicate_seeds(config.seed, config.design.validation_replicates)
         say(f"fit: {len(v_seeds)} replicates at the estimate")
         started = time.perf_counter()
-        fit_values = pool.run([(spec_at(best.theta), s) for s in v_seeds], progress=bar)
+        fit_values = pool.run([(spec_at(best.theta), s) for s in v_seeds], progress=bar, label="Calibrate: fit")
         fit_point = sc.score(fit_values, "calibrated point", config.seed)
         text = calibrated_scenario_text(config, status, written, prior)
         fit_scenario = None
@@ -435,7 +435,7 @@ def _score_text(pool: Any, text: str, config: Config, seeds: list[int], bar: boo
         spec = load_scenario(name).spec
     finally:
         os.unlink(name)
-    values = pool.run([(spec, s) for s in seeds], progress=bar)
+    values = pool.run([(spec, s) for s in seeds], progress=bar, label="Calibrate: scorecard")
     return sc.score(values, config.output.stem, config.seed)
 
 

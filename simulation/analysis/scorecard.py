@@ -239,7 +239,7 @@ def run_scorecard(spec: Any, scenario: str, seeds: Sequence[int], root_seed: int
     """Run one replicate per seed and score the moments."""
     from simulation.analysis.simulator import run_moments
 
-    values = run_moments([(spec, s) for s in seeds], workers, progress=progress)
+    values = run_moments([(spec, s) for s in seeds], workers, progress=progress, label=f"Validate {scenario}")
     return score(values, scenario, root_seed, command)
 
 

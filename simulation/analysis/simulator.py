@@ -26,7 +26,6 @@ import numpy as np
 from simulation.analysis.moments import FirmPanel, compute_moments
 from simulation.experiments.runner import (
     ReplicateError,
-    _Progress,
     chunked,
     collect_in_order,
     describe_error,
@@ -34,6 +33,7 @@ from simulation.experiments.runner import (
     sigint_ignored,
     stop_pool,
 )
+from simulation.experiments.progress import Progress
 from simulation.model.model import ClusterModel
 from simulation.model.parameters import flatten
 from simulation.model.results import ReplicateResult
@@ -83,7 +83,7 @@ def replicate_moments(spec: ScenarioSpec, seed: int) -> dict[str, float]:
 
 
 def run_moments(
-    tasks: Sequence[Task], workers: int, progress: bool = False
+    tasks: Sequence[Task], workers: int, progress: bool | str = False, label: str = "Replicates"
 ) -> list[dict[str, float]]:
     """Moments of every ``(spec, seed)`` task, in task order, identical for any ``workers``.
 
@@ -91,7 +91,7 @@ def run_moments(
     and seed. With ``workers > 1`` a calling script needs the ``if __name__ == "__main__":`` guard.
     """
     with MomentPool(min(workers, max(len(tasks), 1))) as pool:
-        return pool.run(tasks, progress)
+        return pool.run(tasks, progress, label)
 
 
 class MomentPool:
@@ -124,9 +124,11 @@ class MomentPool:
             stop_pool(self._pool)
         self._pool = None
 
-    def run(self, tasks: Sequence[Task], progress: bool = False) -> list[dict[str, float]]:
+    def run(
+        self, tasks: Sequence[Task], progress: bool | str = False, label: str = "Replicates"
+    ) -> list[dict[str, float]]:
         tasks = [(spec, int(seed)) for spec, seed in tasks]
-        with _Progress(len(tasks), progress) as bar:
+        with Progress(label, len(tasks), mode=progress, transient=True) as bar:
             if self._pool is None or len(tasks) <= 1:
                 return run_here(tasks, replicate_moments, bar.advance)
             return _run_pool(self._pool, tasks, self.workers, bar.advance)

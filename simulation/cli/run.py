@@ -99,8 +99,9 @@ def run(
     workers = min(workers, len(seeds))
     with claim_results(out, loaded.name, started, overwrite, quiet=quiet) as claimed:
         with replicates_or_fail("no results were written"):
-            results = run_replicates(spec, seeds, workers, progress=not quiet)
-            other_results = run_replicates(other[1], seeds, workers, progress=not quiet) if other else None
+            results = run_replicates(spec, seeds, workers, progress=not quiet, label=f"Run {loaded.name}")
+            other_results = (run_replicates(other[1], seeds, workers, progress=not quiet, label=f"Run {other[0]}")
+                             if other else None)
         counter = (other[0], other_results) if other else None
         written, summary, problem, wall_time = _summarise_and_write(claimed, loaded, seeds, results, clock, workers,
                                                                     started, counter)  # fmt: skip

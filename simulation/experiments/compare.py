@@ -323,8 +323,8 @@ def run_comparison(a: Any, b: Any, workers: int = 1, progress: bool = False,
                              f"({getattr(sim_a, field)} and {getattr(sim_b, field)}); they cannot be compared")
     if a.spec.targets != b.spec.targets:
         notes.append("the scenarios have different [targets]; each scenario's hits use its own")
-    results_a = run_replicates(a.spec, seeds, workers, progress=progress)
-    results_b = run_replicates(b.spec, seeds, workers, progress=progress)
+    results_a = run_replicates(a.spec, seeds, workers, progress=progress, label=f"Compare: {a.name}")
+    results_b = run_replicates(b.spec, seeds, workers, progress=progress, label=f"Compare: {b.name}")
     summary_a, summary_b = summarise(results_a, a.spec), summarise(results_b, b.spec)
     table = compare_outcomes(summary_a.outcomes, summary_b.outcomes)
     return Comparison(a, b, seeds, results_a, results_b, summary_a, summary_b, table, notes)

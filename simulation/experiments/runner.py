@@ -19,7 +19,6 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
-import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from typing import TypeVar
 
+from simulation.experiments.progress import Progress
 from simulation.model.model import ClusterModel
 from simulation.model.results import ReplicateResult
 from simulation.scenario.schema import ScenarioSpec
@@ -67,11 +67,12 @@ def run_replicate(spec: ScenarioSpec, seed: int) -> ReplicateResult:
 
 
 def run_replicates(
-    spec: ScenarioSpec, seeds: Sequence[int], workers: int, progress: bool = True
+    spec: ScenarioSpec, seeds: Sequence[int], workers: int, progress: bool | str = True, label: str = "Replicates"
 ) -> list[ReplicateResult]:
     """Run one replicate per seed; results in seed order, identical for any ``workers``.
 
-    ``progress`` shows a bar on stderr (only when stderr is a terminal). A failing replicate
+    ``progress`` shows the replicates done under ``label``: a bar in a terminal or in Jupyter,
+    plain lines in a log (see :mod:`simulation.experiments.progress`). A failing replicate
     raises :class:`ReplicateError` after the remaining work is cancelled (a worker process that
     dies, :class:`WorkerError`); Ctrl-C stops the workers at once and re-raises
     KeyboardInterrupt. With ``workers > 1`` a calling script needs the usual
@@ -80,7 +81,7 @@ def run_replicates(
     seeds = [int(s) for s in seeds]
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}")
-    with _Progress(len(seeds), progress) as bar:
+    with Progress(label, len(seeds), mode=progress, transient=True) as bar:
         if workers == 1 or len(seeds) <= 1:
             return run_here([(spec, s) for s in seeds], run_replicate, bar.advance)
         return _run_pool(spec, seeds, min(workers, len(seeds)), bar.advance)
@@ -235,51 +236,3 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 def describe_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-# --- progress bar ---------------------------------------------------------------------------
-
-
-class _Progress:
-    """A rich progress bar on stderr, or nothing when disabled or stderr is not a terminal."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled and sys.stderr.isatty()
-        self._progress = None
-        self._task = None
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("Replicates"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("elapsed"),
-                TimeElapsedColumn(),
-                TextColumn("left"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("replicates", total=self.total)
-        return self
-
-    def advance(self, n: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

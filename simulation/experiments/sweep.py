@@ -64,6 +64,7 @@ import pyarrow.parquet as pq
 
 from simulation.experiments import interrupts
 from simulation.experiments.design import UNIT_PREFIX, Design
+from simulation.experiments.progress import Progress
 from simulation.experiments.sweep_outcomes import KEY_COLUMNS, SweepContext, Task, describe, outcome_columns, run_chunk
 
 MANIFEST, DESIGN, RUNS = "manifest.json", "design.parquet", "runs"
@@ -430,7 +431,8 @@ def run_sweep(
 ) -> SweepSummary:
     """Run the plan's missing runs into ``folder`` and return what the folder now holds.
 
-    ``progress``: True (a bar on a terminal, else a line every 10 %), "bar", "lines" or False.
+    ``progress``: True (a bar on a terminal or in Jupyter, else a line every 10 %), "bar",
+    "notebook", "lines" or False (see :mod:`simulation.experiments.progress`).
     ``new``: ``folder`` is a default name; take ``folder-2``, ... if it is in use (``folder`` may be
     a SweepStore, whose ``folder`` then says which). The backend is connected before the folder is
     made or claimed, so an unreachable scheduler leaves nothing behind. Ctrl-C (KeyboardInterrupt),
@@ -480,7 +482,7 @@ def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: 
     failures: list[dict[str, Any]] = []
     last_write = time.monotonic()
     interrupted = False
-    bar = Progress(plan.name, plan.n_runs, before, failed_before, progress)
+    bar = Progress(f"Sweep {plan.name}", plan.n_runs, unit="runs", mode=progress, done=before, failed=failed_before)
 
     def flush() -> None:
         nonlocal buffer, last_write
@@ -505,7 +507,7 @@ def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: 
                     else:
                         ok_now += 1
                 buffer.extend(rows)
-                bar.update(len(rows), sum(r["status"] == "failed" for r in rows))
+                bar.advance(len(rows), failed=sum(r["status"] == "failed" for r in rows))
                 if len(buffer) >= PART_ROWS or time.monotonic() - last_write >= checkpoint:
                     flush()
         flush()
@@ -829,76 +831,6 @@ def _scheduler_file_address(path: Path, timeout: float) -> str:
         raise SweepError(f"--scheduler-file {path}: not a scheduler file (JSON with the scheduler's \"address\", "
                          "as dask scheduler --scheduler-file writes it)")  # fmt: skip
     return address
-
-
-# --- progress ------------------------------------------------------------------------------------
-
-
-class Progress:
-    """Runs done, failures and time left: a rich bar on a terminal, else a line every 10 %."""
-
-    def __init__(self, name: str, total: int, done: int, failed: int, mode: bool | str = True) -> None:
-        self.name, self.total, self.done, self.failed = name, total, done, failed
-        self.start_done = done
-        self.clock = time.monotonic()
-        if mode is True:
-            mode = "bar" if sys.stderr.isatty() else "lines"
-        self.mode = mode or "off"
-        self._bar = self._task = None
-        self._next_line = done + max(1, total // 10)
-        self._last_line = self.clock
-        if self.mode == "bar":
-            from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)  # fmt: skip
-
-            self._bar = RichProgress(
-                TextColumn(f"Sweep {name}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                TextColumn("{task.fields[failed]} failed"),
-                TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=False,
-            )  # fmt: skip
-            self._bar.start()
-            self._task = self._bar.add_task(name, total=total, completed=done, failed=failed)
-        elif self.mode == "lines" and done:
-            self._line()
-
-    def update(self, runs: int, failed: int) -> None:
-        self.done += runs
-        self.failed += failed
-        if self._bar is not None:
-            self._bar.update(self._task, advance=runs, failed=self.failed)
-        elif self.mode == "lines":
-            now = time.monotonic()
-            if self.done >= self._next_line or self.done == self.total or now - self._last_line >= 60:
-                self._line()
-                self._last_line = now
-                while self._next_line <= self.done:
-                    self._next_line += max(1, self.total // 10)
-
-    def left(self) -> float | None:
-        ran = self.done - self.start_done
-        if ran <= 0:
-            return None
-        return (time.monotonic() - self.clock) / ran * (self.total - self.done)
-
-    def _line(self) -> None:
-        left = self.left()
-        elapsed = time.monotonic() - self.clock
-        text = (f"sweep {self.name}: {self.done}/{self.total} runs ({self.done / max(self.total, 1):.0%}), "
-                f"{self.failed} failed, elapsed {_clock(elapsed)}, left {'?' if left is None else _clock(left)}")  # fmt: skip
-        print(text, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 # --- provenance -------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ Every yuan of public money goes through the fiscal ledger (:mod:`simulation.mode
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from types import SimpleNamespace
 
 import mesa
@@ -25,6 +27,7 @@ from simulation.model.firm_table import ORIGIN_ATTRACTED, FirmTable
 from simulation.model.floor_market import MODERN, OLD
 from simulation.model.fund import Fund, PrivateCapital
 from simulation.model.initial_state import build_population, location_weights
+from simulation.model.datacollection import series_reporters
 from simulation.model.ledger import Ledger
 from simulation.model.parameters import draw_parameters, flatten
 from simulation.model.posterior import posterior_values
@@ -34,6 +37,8 @@ from simulation.model.results import ReplicateResult
 from simulation.model.streams import Streams
 from simulation.model.talent import choice_multiplier, talent_step, update_premium
 from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents
+from simulation.scenario.loader import Scenario
+from simulation.scenario.overrides import resolve_spec
 from simulation.scenario.schema import ScenarioSpec
 
 MAX_LAG_YEARS = 20  # approval + delivery lags allowed by the schema
@@ -48,19 +53,43 @@ EMERGING_CLUSTERS = np.array([c in EMERGING for c in CLUSTERS])
 class ClusterModel(mesa.Model):
     """One replicate. ``ClusterModel(spec, rng=seed).run()`` returns a ReplicateResult.
 
+    ``spec`` is a scenario file (path), a loaded Scenario or a ScenarioSpec; by default the
+    baseline. Keyword ``overrides`` change scenario values, with dotted keys or nested dicts,
+    as ``--set`` would (a path or a loaded Scenario only)::
+
+        ClusterModel("scenarios/baseline.toml", rng=7, **{"levers.land.floor_multiplier": 3.0})
+
+    Mesa conventions hold: ``running`` turns False at the horizon (``end_year``), ``step()`` and
+    ``run()`` (or Mesa's ``run_model()``) can be mixed, and ``mesa.batch_run(ClusterModel,
+    {"spec": path, "levers.talent.subsidy": [0.0, 0.04]}, rng=[1, 2])`` works.
+
     Firm agents are views onto the firm table. With ``firm_agents=True`` every live firm has its
     registered Mesa agent for the whole run (for inspection or visualisation); with ``False``
     (batch runs) a firm's agent is created when first asked for, through :meth:`firm` or
     :meth:`firm_agents_set`, which saves creating tens of thousands of Python objects per run.
-    Either way the dynamics and results are identical.
+    Either way the dynamics and results are identical. ``collect_data`` keeps a Mesa
+    ``DataCollector`` (``model.datacollector``) of the city and cluster series after every step;
+    by default it follows ``firm_agents``, so batch runs keep only the recorder's arrays.
+    ``scenario`` is Mesa's own scenario object, which SolaraViz passes when it rebuilds a model;
+    it holds no parameters of this model and is not used.
 
     ``fixed`` sets uncertain values instead of drawing them (scenario keys to values); a scenario
     with a ``posterior`` draws a posterior particle for its replicate first (see posterior.py).
     """
 
-    def __init__(self, spec: ScenarioSpec, rng: int, *, firm_agents: bool = True,
-                 fixed: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        spec: ScenarioSpec | Scenario | str | Path | None = None,
+        rng: int | None = None,
+        *,
+        firm_agents: bool = True,
+        collect_data: bool | None = None,
+        scenario: object = None,
+        fixed: Mapping[str, float] | None = None,
+        **overrides: object,
+    ) -> None:
         super().__init__(rng=rng)
+        spec = resolve_spec(spec, overrides)
         sim = spec.simulation
         self.spec = spec
         self.levers = spec.levers
@@ -138,6 +167,10 @@ class ClusterModel(mesa.Model):
         )
         self.recorder = Recorder(self)
         self.recorder.record()
+        collect = firm_agents if collect_data is None else collect_data
+        self.datacollector = mesa.DataCollector(model_reporters=series_reporters()) if collect else None
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     # --- set-up ------------------------------------------------------------------------------
     def _setup_towns(self) -> None:
@@ -212,6 +245,10 @@ class ClusterModel(mesa.Model):
     # --- the schedule --------------------------------------------------------------------------
     def step(self) -> None:
         """One quarter."""
+        if self.steps > self.n_steps:  # Mesa counts the call before it gets here
+            warnings.warn(f"the model has reached its horizon ({self.n_steps} steps); step() does nothing",
+                          RuntimeWarning, stacklevel=2)
+            return
         time = self.start_year + 1 + (self.steps - 1) * self.dt  # decimal year this step starts
         self.ledger.new_step()
         self.step_flows.entrants[:] = self.step_flows.exits[:] = self.step_flows.attracted[:] = 0.0
@@ -236,9 +273,13 @@ class ClusterModel(mesa.Model):
         self._update_talent_premium()
         release_reserved(self.towns, RESERVED_RELEASE * self.dt)
         self.recorder.record()
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        self.running = self.steps < self.n_steps
 
     def run(self) -> ReplicateResult:
-        for _ in range(self.n_steps):
+        """Step to the horizon (from wherever ``step()`` left off) and return the series."""
+        while self.running:
             self.step()
         return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
 
