@@ -7,7 +7,7 @@ functions below are pure functions of arrays; :func:`compute_moments` puts them 
 
 The targets, their bands and the reasons for each band are in
 :data:`simulation.analysis.scorecard.TARGETS`; the sources are these (see also
-``/work/shared/docs/evidence.md`` and ``simulation/data/city.csv``):
+``docs/evidence.md`` and ``simulation/data/city.csv``):
 
 Stylised facts of firm populations (evidence.md, "Patterns the simulated firm population should show")
 
