@@ -123,8 +123,8 @@ class RefFirm(mesa.Agent):
         self.productivity_change = relative - self.relative
         self.relative = relative
         self.logprod = relative + m.common_productivity
-        m.cluster_sum[self.cluster] += relative
-        m.cluster_count[self.cluster] += 1
+        m.cluster_sum[self.cluster] += relative * self.revenue  # revenue-weighted: selection moves, adds none
+        m.cluster_count[self.cluster] += self.revenue
         if self.revenue < SME_REVENUE:
             m.small_revenue[self.cluster] += self.revenue
 

@@ -41,7 +41,7 @@ Draws: by default each firm draws from the model's ``random.Random`` (``self.ran
 activity (Exponential(1)), and a normal for each of its two innovations, so the reference and the
 engine agree in distribution only. With ``shared_draws=True`` the firms take the numbers the
 engine would have drawn for their rows from the engine's keyed streams ("activity",
-"productivity", "growth", "screening", "early-failure"); then the two implementations follow the
+"productivity", "growth", "screening-grants", "early-failure"); then the two implementations follow the
 same path up to floating-point rounding (a deterministic oracle: the recorded series agree to
 1e-12 or better over the whole 2021-2025 horizon and beyond).
 """
@@ -128,7 +128,7 @@ class ReferenceModel(ClusterModel):
         self.small_revenue = [0.0] * n_clusters
         self.reviewers: list[RefFirm] = []
         self.firm_set.do("update_productivity")
-        self.cluster_mean = [s / max(k, 1.0) for s, k in zip(self.cluster_sum, self.cluster_count)]
+        self.cluster_mean = [s / max(k, 1e-12) for s, k in zip(self.cluster_sum, self.cluster_count)]
 
     def _phase_rd(self) -> None:
         """Reviewing firms set their R&D (with their agency's services), then the subsidy office."""
@@ -152,7 +152,7 @@ class ReferenceModel(ClusterModel):
         mean = sum(a.relative for a in reviewers) / k
         sd = math.sqrt(sum((a.relative - mean) ** 2 for a in reviewers) / k)
         quality = self.levers.agencies.screening_quality if any(a.active for a in self.agencies) else 0.0
-        noise = self.stream("screening").standard_normal(k).tolist() if self.shared_draws else None
+        noise = self.stream("screening-grants").standard_normal(k).tolist() if self.shared_draws else None
         score = {}
         for i, a in enumerate(reviewers):
             z = noise[i] if noise is not None else self.random.gauss(0.0, 1.0)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 SPINOFF_SIZE = (2.0, 8.0)  # M CNY a year at entry, log-uniform (ASSUMPTION)
 SPINOFF_TARGET_LOG = (1.3, 0.8)  # log of target / entry size: mean, sd (ASSUMPTION)
-ENTRANT_DISPERSION = 1.3  # entrants' productivity dispersion relative to incumbents (Foster et al. 2008)
+ENTRANT_DISPERSION = 1.3  # entrants' productivity dispersion at entry relative to incumbents' (Foster et al. 2008)
 START_UTILISATION = 0.9  # entrants install capacity for this utilisation
 
 
@@ -52,15 +52,19 @@ def spinoffs(m: ClusterModel) -> dict:
     # the long-run (permanent) level is drawn like an incumbent's; the start is below it and
     # more dispersed (the transient part), and the gap closes as the firm learns
     permanent = b.productivity_dispersion * rng.standard_normal(k)
-    start_gap = -b.entrant_productivity_gap + (ENTRANT_DISPERSION - 1.0) * b.productivity_dispersion * rng.standard_normal(k)
+    # the start's extra spread makes entrants' total dispersion ENTRANT_DISPERSION times incumbents'
+    extra = np.sqrt(ENTRANT_DISPERSION**2 - 1.0) * b.productivity_dispersion
+    start_gap = -b.entrant_productivity_gap + extra * rng.standard_normal(k)
     return dict(cluster=cluster, town=town, revenue=revenue, target=target, permanent=permanent,
                 transient=start_gap, origin=np.full(k, ORIGIN_SPINOFF))
 
 
-def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
+def admit(m: ClusterModel, entrants: dict, group: str = "spinoffs") -> np.ndarray:
     """House and staff entrants; those who find no floor or talent do not enter.
 
-    Returns the firm-table rows of the admitted entrants (in the order of ``entrants``).
+    ``group`` names the stream of their queueing order (one per kind of entrant, so the order of
+    one kind never depends on what the other brings). Returns the firm-table rows of the admitted
+    entrants (in the order of ``entrants``).
     """
     k = entrants["cluster"].size
     if k == 0:
@@ -78,7 +82,7 @@ def admit(m: ClusterModel, entrants: dict) -> np.ndarray:
     for i in np.flatnonzero(mobile & (room < floor)):
         room_i = (floor_market.usable(t, np.arange(t.n), np.full(t.n, cluster[i]), m.needs_modern) * t.vacant).max(axis=1)
         town[i] = int(np.argmax(room_i))
-    order_key = m.stream(f"entry-order-{int(entrants['origin'][0])}").random(k)
+    order_key = m.stream(f"entry-order-{group}").random(k)
     pool = floor_market.house(t, town, floor_market.usable(t, town, cluster, m.needs_modern), floor, order_key)
     # staffing, in the same order within each town: first come, first staffed
     housed = np.flatnonzero(pool >= 0)

@@ -37,8 +37,8 @@ class Firm(mesa.Agent):
         super().__init__(model)
         self.row = row
 
-    revenue = _column("revenue", "Operating revenue, M CNY a year.")
-    capacity = _column("capacity", "Input bundle, M CNY of revenue at 2020 cluster productivity.")
+    revenue = _column("revenue", "Operating revenue, M CNY a year at 2020 prices.")
+    capacity = _column("capacity", "Input bundle, M CNY of revenue at 2020 cluster productivity and prices.")
     log_productivity = _column("logprod", "Log total factor productivity.")
     rd_spending = _column("rd", "Real R&D spending, M CNY a year.")
     cash = _column("cash", "Liquid funds, M CNY (negative: credit drawn).")
@@ -79,7 +79,9 @@ class Firm(mesa.Agent):
         return self.fund_equity > 0
 
     def is_above_scale(self) -> bool:
-        return self.revenue >= ABOVE_SCALE_THRESHOLD
+        """Above scale at current prices (the statistics' 20 M CNY threshold), on this quarter's revenue."""
+        c = self.model.firms.cluster[self.row]
+        return bool(self.revenue * self.model.price_level[c] >= ABOVE_SCALE_THRESHOLD)
 
     def __repr__(self) -> str:
         return f"Firm(row={self.row}, {self.cluster}, {self.town}, revenue={self.revenue:.1f} M CNY)"

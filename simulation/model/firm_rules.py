@@ -127,18 +127,20 @@ def update_productivity(m: ClusterModel) -> None:
     relative = f.prod_permanent[:n] + f.prod_transient[:n] + rd_effect + agglomeration - congestion
     m.productivity_change = relative - m.relative_productivity[:n]
     m.relative_productivity = relative
-    alive = f.alive[:n]
-    counts = np.bincount(cluster, weights=alive, minlength=m.n_clusters)
-    sums = np.bincount(cluster, weights=np.where(alive, relative, 0.0), minlength=m.n_clusters)
-    m.competitiveness = relative - (sums / np.maximum(counts, 1.0))[cluster]
+    # relative to the cluster's revenue-weighted mean, so that selection moves demand between a
+    # cluster's firms and adds none to the cluster: sum(revenue x competitiveness) = 0
+    weight = np.where(f.alive[:n], f.revenue[:n], 0.0)
+    totals = np.bincount(cluster, weights=weight, minlength=m.n_clusters)
+    sums = np.bincount(cluster, weights=weight * relative, minlength=m.n_clusters)
+    m.competitiveness = relative - (sums / np.maximum(totals, 1e-12))[cluster]
     f.logprod[:n] = relative + m.common_productivity
 
 
 def desired_revenue(m: ClusterModel) -> np.ndarray:
     """Real revenue each firm's customers would buy this step (M CNY a year, 2020 prices).
 
-    Market growth, plus selection (firms more productive than their cluster's current mean gain
-    share, those below lose it: a reallocation, not new demand), plus the agency's matchmaking for
+    Market growth, plus selection (firms more productive than their cluster's current
+    revenue-weighted mean gain share, those below lose it: a reallocation, not new demand), plus the agency's matchmaking for
     small members, plus catch-up to a young firm's target size, plus the revenue effect of this
     step's own productivity change, less the effect of this step's change in factor prices (rent,
     the skilled-wage premium): passed into prices in full, as a constant markup does, a cost change

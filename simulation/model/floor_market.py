@@ -1,4 +1,4 @@
-"""The market for vacant industrial floor space within each town, in three grades.
+"""The market for vacant industrial floor space within each town, in four grades.
 
 - ``OLD``: floor in old village and town industrial parks. Traditional firms (the pillars and
   ``other``) use it; the emerging clusters need modern space (clean rooms, heavy power, labs)

@@ -43,7 +43,6 @@ class PrivateCapital:
         self.per_year = per_year  # M CNY
         self.available = 0.0
         self.invested = 0.0
-        self.proceeds = 0.0
 
     def replenish(self, dt: float) -> None:
         self.available += self.per_year * dt
@@ -176,14 +175,12 @@ class Fund(mesa.Agent):
         firms = self.model.firms
         while self._exit_step and self._exit_step[0] <= self.model.steps:
             self._exit_step.pop(0)
-            rows, amounts, private, rev0 = (
-                self._rows.pop(0), self._amounts.pop(0), self._private.pop(0), self._revenue_at_entry.pop(0)
-            )
+            rows, amounts, rev0 = self._rows.pop(0), self._amounts.pop(0), self._revenue_at_entry.pop(0)
+            self._private.pop(0)
             multiple = np.where(firms.alive[rows], np.clip(firms.revenue[rows] / np.maximum(rev0, 1e-9), 0.0, 5.0), 0.0)
             value = float((amounts * multiple**0.8).sum())
             self.proceeds += value
-            self.cash += value
-            self.model.private_capital.proceeds += float((private * multiple**0.8).sum())
+            self.cash += value  # the private investors' part goes back to them, outside the model
 
     def _return(self, amount: float) -> None:
         """Pay proceeds back to the city after the investment period (a negative outlay)."""

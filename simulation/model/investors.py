@@ -2,8 +2,8 @@
 
 Each step a Poisson number of investment projects in each cluster's industry look for a location
 in the region (the Pearl River Delta). The pipeline is finite and sized by the cluster: its mean is
-proportional to the cluster's above-scale firms in Dongguan, a proxy for the industry's regional
-scale. Dongguan competes with the other cities for each project (places compete with incentive
+proportional to the cluster's above-scale firms in Dongguan in 2020, a proxy for the industry's
+regional scale. Dongguan competes with the other cities for each project (places compete with incentive
 packages for a limited stream of mobile plants; Greenstone, Hornbeck & Moretti 2010) and wins it
 with a logit share
 
@@ -71,11 +71,21 @@ def win_shares(m: ClusterModel, pipeline_per_year: np.ndarray) -> tuple[np.ndarr
     return share(base * promotion * incentives), share(base)
 
 
+def pipeline_per_year(m: ClusterModel) -> np.ndarray:
+    """Each cluster's regional pipeline, projects a year: sized by its above-scale firms in 2020.
+
+    The region's stream of mobile projects does not follow Dongguan's own growth; sized by the
+    start state it is the same in every scenario run with the same seed, so the same projects
+    arrive whatever the policy (common random numbers).
+    """
+    pol = m.p.policy
+    return pol.investment_inflow / 100.0 * m.abovescale_2020 / pol.base_win_share
+
+
 def pipeline(m: ClusterModel) -> dict:
     """This step's won projects as entrants (with origin attracted or external), before admission."""
     pol = m.p.policy
-    above = m.cells.firms_above.sum(axis=1)
-    per_year = pol.investment_inflow / 100.0 * above / pol.base_win_share  # the region's projects a year
+    per_year = pipeline_per_year(m)
     counts = m.stream("investor-pipeline").poisson(per_year * m.dt)
     with_agency, without = win_shares(m, per_year)
     cluster = np.repeat(np.arange(m.n_clusters), counts)

@@ -7,9 +7,11 @@ places, fund managers), to redevelopment (land awards, refits of old floor) or f
 below its price). Money that comes back (fund exits after the investment period) is booked as a
 negative outlay of the programme that spent it.
 
-``firms_received`` mirrors the firm table's ``public_cash`` column: the model adds to a firm's
+``firms_received`` mirrors the firm table's ``public_cash`` column: public money reaches a firm's
 cash only through :meth:`Ledger.pay_firms`, which books both, so the two reconcile every step.
-Private money (venture capital crowded in by the funds) is not public and has its own account.
+Two kinds of money reach firms' cash without being new public money: private venture capital
+crowded in by the funds (:meth:`Ledger.pay_private`, its own account) and fund proceeds the funds
+reinvest during their investment period (the city paid for them once, when first invested).
 
 Amounts are M CNY (the model's unit); results report 亿元.
 """
@@ -55,7 +57,6 @@ class Ledger:
         self.total = np.zeros((len(PROGRAMMES), n_clusters))  # M CNY since the start
         self.firms_received = 0.0  # M CNY paid into firms' cash since the start
         self.private_paid = 0.0  # M CNY of private co-investment paid into firms' cash
-        self.private_returned = 0.0
 
     def new_step(self) -> None:
         self.step[:] = 0.0

@@ -35,7 +35,7 @@ from simulation.model.prices import PriceIndex
 from simulation.model.recorder import Recorder
 from simulation.model.results import ReplicateResult
 from simulation.model.streams import Streams
-from simulation.model.talent import choice_multiplier, talent_step, update_premium
+from simulation.model.talent import choice_multiplier, subsidy_gain, talent_step, update_premium
 from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents
 from simulation.scenario.loader import Scenario
 from simulation.scenario.overrides import resolve_spec
@@ -189,6 +189,7 @@ class ClusterModel(mesa.Model):
         t.talent_free = INITIAL_FREE_TALENT * talent
         self.cells = cells.aggregate(self)
         self._density_2020 = self.cells.employment.copy()
+        self.abovescale_2020 = self.cells.firms_above.sum(axis=1).copy()  # sizes the investment pipeline
         # costs of city-wide land programmes are shared among the clusters by their 2020 floor
         floor_2020 = self.cells.occupied_floor_by_cluster
         self._land_cost_weights = {
@@ -325,10 +326,13 @@ class ClusterModel(mesa.Model):
             cost = forgone * (priority_mu * self._land_cost_weights["priority"] + base_mu * self._land_cost_weights["base"])
             self.ledger.book("forgone_land_revenue", slice(None), cost)
         if t.matching_money.any():
-            money = t.matching_money * self.dt * self.floor_share  # the modelled firms' part of the zone
-            used = refit(t, money, land.refit_cost) * city
+            # the zone towns spend all of their money: on refitting vacant old floor as modern floor
+            # where there is any (the modelled firms' share of it), the rest on the zone's platforms
+            # and services, which the zone's entry pull stands for
+            money = t.matching_money * self.dt
+            refit(t, money * self.floor_share, land.refit_cost)
             zone_clusters = t.zone.astype(float) / np.maximum(t.zone.sum(axis=1, keepdims=True), 1)
-            self.ledger.book("zone_matching", slice(None), used @ zone_clusters)
+            self.ledger.book("zone_matching", slice(None), money @ zone_clusters)
 
     def _agency_services(self) -> None:
         self.matchmaking[:] = 0.0
@@ -337,10 +341,13 @@ class ClusterModel(mesa.Model):
             self.matchmaking[agency.cluster] = agency.matchmaking_uplift
             self.credit_boost[agency.cluster] = agency.credit_boost
 
-    def screening_score(self, truth: np.ndarray) -> np.ndarray:
-        """Applicant ranking: agencies with a budget screen; otherwise it is a lottery."""
+    def screening_score(self, truth: np.ndarray, purpose: str = "grants") -> np.ndarray:
+        """Applicant ranking: agencies with a budget screen; otherwise it is a lottery.
+
+        Each ranking (R&D grants, little giants) has its own stream, so they never share noise.
+        """
         quality = self.levers.agencies.screening_quality if any(a.active for a in self.agencies) else 0.0
-        return screen(truth, quality, self.stream("screening"))
+        return screen(truth, quality, self.stream(f"screening-{purpose}"))
 
     def _grow_talent_pool(self) -> None:
         """Skilled inflow (logit over income: scarcity premium and subsidy), attrition, the subsidy's cost."""
@@ -354,10 +361,10 @@ class ClusterModel(mesa.Model):
             wanted = lever.subsidy * float(covered.sum())
             paid = min(wanted, lever.budget_cap * 100.0)
             coverage = paid / wanted if wanted > 0 else 0.0
-            subsidy_gain = lever.subsidy * coverage * (1.0 - tp.outside_match) / tp.skilled_income
+            gain = subsidy_gain(lever.subsidy, coverage, tp.skilled_income, tp.outside_match)
             # the subsidy draws movers to the jobs it covers, not to the `other` cluster's
             covered_share = float(covered.sum()) / max(float(employed.sum()), 1.0)
-            multiplier = (covered_share * choice_multiplier(premium + subsidy_gain, tp.location_choice_beta)
+            multiplier = (covered_share * choice_multiplier(premium + gain, tp.location_choice_beta)
                           + (1.0 - covered_share) * multiplier)
             by_cluster = talent.sum(axis=1) * POLICY_CLUSTERS
             self.ledger.book("talent_subsidy", slice(None), paid * self.dt * by_cluster / max(by_cluster.sum(), 1.0))
@@ -397,8 +404,8 @@ class ClusterModel(mesa.Model):
 
     def _enter(self) -> None:
         f = self.firms
-        for group in (entry.spinoffs(self), investors.pipeline(self)):
-            rows = entry.admit(self, group)
+        for name, group in (("spinoffs", entry.spinoffs(self)), ("investors", investors.pipeline(self))):
+            rows = entry.admit(self, group, name)
             if rows.size == 0:
                 continue
             np.add.at(self.step_flows.entrants, f.cluster[rows], 1)
@@ -470,7 +477,7 @@ class ClusterModel(mesa.Model):
             rows = np.flatnonzero(sme)
             if rows.size:
                 truth = self.relative_productivity[rows]
-                score = self.screening_score((truth - truth.mean()) / max(truth.std(), 1e-9))
+                score = self.screening_score((truth - truth.mean()) / max(truth.std(), 1e-9), "little-giants")
                 best = rows[top(score, lever.little_giants_per_year)]
                 f.little_giant[best] = True
                 self.ledger.pay_firms("little_giant_rewards", f, best, lever.little_giant_reward)

@@ -77,7 +77,7 @@ CITY_METRICS: dict[str, tuple[str, str, str]] = {
     "floor_vacancy": ("stock", "m2", "vacant industrial floor space"),
     "vacancy_rate": ("stock", "share", "vacant share of industrial floor space"),
     "price_level": ("stock", "index (2020 = 1)", "producer price level of the industrial clusters"),
-    "talent_inflow_multiplier": ("stock", "ratio", "skilled inflow relative to no talent subsidy"),
+    "talent_inflow_multiplier": ("stock", "ratio", "skilled inflow relative to 2020 wages and no subsidy (scarcity premium and subsidy)"),
 }
 
 

@@ -34,9 +34,9 @@ def choice_multiplier(income_gain: float, beta: float) -> float:
     return gain / (BASE_SHARE * gain + 1.0 - BASE_SHARE)
 
 
-def inflow_multiplier(subsidy: float, coverage: float, income: float, beta: float, outside_match: float) -> float:
-    """Ratio of Dongguan's logit choice share with the subsidy to without it."""
-    return choice_multiplier(subsidy * coverage * (1.0 - outside_match) / income, beta)
+def subsidy_gain(subsidy: float, coverage: float, income: float, outside_match: float) -> float:
+    """The rise in a covered skilled worker's income, as a share, that the other cities do not match."""
+    return subsidy * coverage * (1.0 - outside_match) / income
 
 
 def update_premium(premium: float, unfilled: float, employed: float, wage_response: float, dt: float) -> float:
