@@ -51,6 +51,17 @@ def parameter_summary(result: Result, spec: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def provenance(config: Any, through: int, command: str, started: str, workers: int) -> dict[str, Any]:
+    """How a posterior was made: what ``posterior.json`` records beside the result itself."""
+    from simulation.reporting.writer import git_state, versions
+
+    return {
+        "through": through, "scenario": str(config.scenario.path), "scenario_sha256": config.scenario.sha256,
+        "file": str(config.path), "command": command, "started": started, "settings": vars(config.settings),
+        "workers": workers, "versions": versions(), "git": git_state(),
+    }
+
+
 def write_posterior(folder: Path, result: Result, spec: Any, provenance: dict[str, Any]) -> Path:
     """Write the folder atomically (a partial folder is renamed into place when complete)."""
     folder = Path(folder)
