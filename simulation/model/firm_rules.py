@@ -113,9 +113,10 @@ def update_productivity(m: ClusterModel) -> None:
     rr = review_rows(m)
     k = len(range(*rr.indices(n)))
     m.activity = activity(m.stream("activity"), k)  # this step's reviewing firms; also scales their growth shock
-    f.prod_transient[rr] = b.productivity_persistence * f.prod_transient[rr] + (
-        b.productivity_volatility * size_factor(f.revenue[rr], b) * tent(m.stream("productivity"), m.activity)
-    )
+    innovation = b.productivity_volatility * size_factor(f.revenue[rr], b) * tent(m.stream("productivity"), m.activity)
+    # every reviewing row draws (so the draws of a row do not depend on others' exits); only the living move
+    f.prod_transient[rr] = np.where(f.alive[rr], b.productivity_persistence * f.prod_transient[rr] + innovation,
+                                    f.prod_transient[rr])
     cluster, town = f.cluster[:n], f.town[:n]
     ratio = np.where(f.rd_base[:n] > 0, f.rd[:n] / np.maximum(f.rd_base[:n], 1e-12), 1.0)
     f.knowledge[:n] += KNOWLEDGE_DEPRECIATION * m.dt * (ratio - f.knowledge[:n])
@@ -163,7 +164,7 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, MAX_SHOCK_SCALE)
     # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2), mean one in levels
     log_change[rr] += np.sqrt(2.0) * scale * tent(m.stream("growth"), m.activity) - laplace_mean_correction(scale)
-    return revenue * np.exp(log_change)
+    return revenue * np.exp(np.where(f.alive[:n], log_change, 0.0))  # the closed sell nothing
 
 
 def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod: np.ndarray) -> np.ndarray:
