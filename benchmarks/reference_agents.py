@@ -241,7 +241,8 @@ class RefFirm(mesa.Agent):
         self.loss_streak = self.loss_streak + 1 if profit < 0 else 0
         self.age += 1
         insolvent = max(-cash, 0.0) > self.credit_limit() and profit < 0
-        persistent = self.loss_streak >= m.exit_loss_steps and cash < 0
+        outlook = profit - b.margin_slope * self.prod_transient * revenue
+        persistent = self.loss_streak >= m.exit_loss_steps and cash < 0 and outlook < 0
         exits = persistent or revenue < MIN_REVENUE or insolvent
         if self.reviewing and self.age < YOUNG_YEARS * spy:  # early-failure hazard
             exits = m.uniform_early_failure(self.row) < b.exit_hazard_young or exits

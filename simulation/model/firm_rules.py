@@ -239,8 +239,8 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     Profit is the operating margin before R&D (``base_margin`` is the margin of an average firm
     after its usual R&D), less the R&D the firm actually does, the cost of idle capacity and
     interest on drawn credit. Rents and skilled wages move prices, not margins: firms pass factor
-    costs on at a constant markup (see :func:`desired_revenue`). A firm whose debt exceeds its credit limit while it
-    makes losses cannot roll its credit over and closes. Returns the exiting rows.
+    costs on at a constant markup (see :func:`desired_revenue`). A firm whose debt exceeds its credit
+    limit while it makes losses cannot roll its credit over and closes. Returns the exiting rows.
     """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     alive = f.alive[:n]
@@ -259,8 +259,11 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     f.loss_streak[:n] = np.where(alive & (profit < 0), f.loss_streak[:n] + 1, np.where(alive, 0, f.loss_streak[:n]))
     f.age[:n] += alive
     insolvent = (np.maximum(-f.cash[:n], 0.0) > credit_limit(m, slice(0, n))) & (profit < 0)
-    # persistent losses close a firm once they have used up its cash buffer
-    persistent = (f.loss_streak[:n] >= m.exit_loss_steps) & (f.cash[:n] < 0)
+    # persistent losses close a firm once they have used up its cash buffer and it expects no better:
+    # its profit once the transient part of its productivity has reverted is still a loss (a firm
+    # that is only having a bad spell borrows through it while it can; Hopenhayn 1992)
+    outlook = profit - b.margin_slope * f.prod_transient[:n] * revenue
+    persistent = (f.loss_streak[:n] >= m.exit_loss_steps) & (f.cash[:n] < 0) & (outlook < 0)
     exits = alive & (persistent | (revenue < MIN_REVENUE) | insolvent)
     rr = review_rows(m)
     young = alive[rr] & (f.age[rr] < YOUNG_YEARS * m.steps_per_year)

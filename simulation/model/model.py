@@ -35,7 +35,7 @@ from simulation.model.recorder import Recorder
 from simulation.model.results import ReplicateResult
 from simulation.model.streams import Streams
 from simulation.model.talent import choice_multiplier, subsidy_gain, talent_step, update_premium
-from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents
+from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents, withdraw_vacant_old
 from simulation.scenario.loader import Scenario
 from simulation.scenario.posterior import particle
 from simulation.scenario.overrides import resolve_spec
@@ -275,6 +275,7 @@ class ClusterModel(mesa.Model):
         self._update_rents()
         self._update_talent_premium()
         release_reserved(self.towns, RESERVED_RELEASE * self.dt)
+        withdraw_vacant_old(self.towns, self.p.land.vacant_withdrawal * self.dt)
         self.recorder.record()
         if self.datacollector is not None:
             self.datacollector.collect(self)
