@@ -30,6 +30,7 @@ setup(
         "SALib>=1.5",
         "dask[distributed]>=2024.8",
         "scoringrules>=0.11",  # CRPS of ensembles (weighted) and closed forms, for the backtest
+        "pyabc>=0.13",  # ABC-SMC for data assimilation (simulate assimilate, simulate backtest)
     ],
     extras_require={
         "test": [

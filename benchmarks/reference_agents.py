@@ -30,6 +30,7 @@ from simulation.model.firm_rules import (
     MATURE_YEARS,
     MAX_SHOCK_SCALE,
     MIN_REVENUE,
+    MARKUP,
     REVENUE_TFP_ELASTICITY,
     SHRINK_SPEED,
     SHRINK_UTILISATION,
@@ -156,7 +157,7 @@ class RefFirm(mesa.Agent):
         log_change = (
             (growth + catch_up) * m.dt
             + REVENUE_TFP_ELASTICITY * self.productivity_change
-            - (DEMAND_ELASTICITY - 1.0) * (
+            - (DEMAND_ELASTICITY - 1.0) * MARKUP * (
                 m.rent_cost_share * m.rent_change_list[self.town]
                 + self.skilled_wage_share / math.exp(REVENUE_TFP_ELASTICITY * self.logprod) * m.wage_change
             )

@@ -365,9 +365,11 @@ UNCERTAINTY_COVERED = {
     "p_hit_ci": "Monte-Carlo precision only: the Wilson interval says how well the replicates pin down the "
     "share; it does not widen with what is unknown about the world",
     "across_replicates": "each replicate draws every uncertain value of the scenario (2020 levels, demand trends "
-    "and shocks including a common city-wide factor, prices after the last observed year, behaviour, land, "
-    "talent, funds and policy-response parameters) and its own random history, so P(hit) and the 90 % "
-    "intervals integrate over parameter and stochastic uncertainty within the ranges the scenario gives",
+    "and shocks including the yearly common city-wide factor, prices after the last observed year, firm behaviour, "
+    "land, talent, funds and policy-response parameters, the scales on the clusters' technology table, value-added "
+    "ratios and software's change of statistical scope, and with a posterior the conditioned values of a posterior "
+    "particle) and its own random history, so P(hit) and the 90 % intervals of growth integrate over parameter and "
+    "stochastic uncertainty within the ranges the scenario gives",
     "not_covered": "structural uncertainty (other mechanisms than the model's), ranges that are themselves "
     "wrong, and events no scenario names",
 }

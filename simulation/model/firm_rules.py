@@ -37,6 +37,7 @@ MIN_REVENUE = 0.5  # M CNY a year: below this a firm closes
 YOUNG_YEARS = 2.0  # age below which the extra exit hazard applies
 DEMAND_ELASTICITY = 3.0  # sigma, elasticity of substitution between firms' varieties (Hsieh & Klenow 2009)
 REVENUE_TFP_ELASTICITY = (DEMAND_ELASTICITY - 1.0) / DEMAND_ELASTICITY  # revenue response to TFP
+MARKUP = DEMAND_ELASTICITY / (DEMAND_ELASTICITY - 1.0)  # price over marginal cost at a constant markup
 DENSITY_FLOOR = 500.0  # persons: agglomeration compares cell employment + this with 2020's + this
 EMERGING_IDX = np.array([CLUSTER_INDEX[c] for c in EMERGING])
 PILLAR_IDX = np.array([CLUSTER_INDEX[c] for c in PILLARS])
@@ -172,10 +173,12 @@ def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod:
 
     Rent: ``rent_cost_share`` of revenue at 2020 rents, times the change in log rent. Skilled wages:
     the firm's skilled wage bill per yuan of revenue (fewer workers per yuan where it is more
-    efficient), times the change in log(1 + premium).
+    efficient), times the change in log(1 + premium). Times the markup: the change in unit cost.
     """
     skilled_share = m.skilled_wage_share[cluster] / efficiency(logprod)
-    return m.p.land.rent_cost_share * m.rent_change[town] + skilled_share * m.wage_change
+    # at a constant markup sigma / (sigma - 1) the price moves with unit cost, and a cost that is a
+    # share s of revenue is a share s * sigma / (sigma - 1) of unit cost
+    return MARKUP * (m.p.land.rent_cost_share * m.rent_change[town] + skilled_share * m.wage_change)
 
 
 def credit_limit(m: ClusterModel, rows: np.ndarray | slice) -> np.ndarray:

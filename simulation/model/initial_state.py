@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, town_weights, towns
-from simulation.model.firm_rules import absorptive_capacity, efficiency, size_factor
+from simulation.model.firm_rules import IDLE_COST, absorptive_capacity, efficiency, size_factor
 from simulation.model.firm_table import FirmTable
 
 SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
@@ -90,13 +90,14 @@ def build_population(
         shift = np.average(logprod, weights=revenue)  # the cluster's 2020 frontier is 0
         permanent -= shift
         logprod -= shift
+        utilisation = rng.uniform(0.8, 0.95, n)
         # loss-making incumbents exist in 2020 (those in a bad transient spell: see _productivity);
         # their cash shows what their margins have added or taken over the last years
-        margin = behaviour.base_margin + behaviour.margin_slope * logprod  # logprod's weighted mean is 0
+        margin = (behaviour.base_margin + behaviour.margin_slope * logprod  # logprod's weighted mean is 0
+                  - IDLE_COST * (1.0 - utilisation))
         cash = revenue * (CASH_START + CASH_YEARS * margin)
         losing = margin < 0
         loss_streak = np.where(losing, rng.integers(0, 4, n), 0).astype(np.int32)
-        utilisation = rng.uniform(0.8, 0.95, n)
         capacity = revenue / efficiency(logprod) / utilisation
         p = where[:, c] / where[:, c].sum()
         town = rng.choice(len(p), size=n, p=p)
