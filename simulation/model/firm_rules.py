@@ -4,8 +4,9 @@ Each function applies one rule to all firms of a model at once. Firms revise the
 year, each in its own quarter (``row % steps_per_year``): that is when they take an idiosyncratic
 growth shock and a productivity innovation (both Laplace-shaped: growth rates are tent-shaped,
 Stanley et al. 1996; Bottazzi & Secchi 2006), set R&D and apply for subsidies. Every quarter they
-produce, expand towards demand where floor space, talent and finance allow, pay for what they use
-(R&D, rent, interest on credit) and may exit.
+produce, expand towards demand where floor space, talent and finance allow, pay their R&D and the
+interest on their credit from cash (rents and skilled wages pass into their prices at a markup), and
+may exit.
 
 Money inside the model is in constant 2020 yuan (M CNY); :mod:`simulation.model.prices` converts
 at the statistics' border (the above-scale threshold is in current yuan).
