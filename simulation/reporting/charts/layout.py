@@ -1,0 +1,237 @@
+"""Putting text on a chart: the frame every chart shares, line breaks, and labels that do not collide.
+
+Every chart ends with :func:`finish`: a title that states the finding, a grey subtitle that
+begins with the scenario's name and says what is shown, and one short source line (model,
+replicates, root seed, run date). Text is measured once per string and size
+(:func:`text_width` is cached), and titles break between phrases, never inside a word or a
+Chinese term (:func:`wrap`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+from simulation.reporting import labels
+from simulation.reporting.charts.style import CM, DPI, MUTED, WIDTHS, bold, sizes, tr
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from simulation.reporting.results_folder import ResultsFolder
+
+
+def new_figure(width: str = "single", height_cm: float = 6.0, **subplots: Any) -> tuple[Figure, Any]:
+    """A figure of the house width (``single`` or ``double`` column) with its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTHS[width], height_cm * CM))  # not through pyplot: nothing to close
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(**subplots)
+    return fig, axes
+
+
+# --- measuring and breaking text ------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _renderer() -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(10, 10, 72)  # 72 dpi: pixels are points
+
+
+@lru_cache(maxsize=8192)
+def _width(text: str, size: float, weight: str, family: tuple[str, ...]) -> float:
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(family=list(family), size=size, weight=weight)
+    width, _, _ = _renderer().get_text_width_height_descent(text, prop, ismath=False)
+    return float(width)
+
+
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """Width of ``text`` in points, set in the current font family at ``size``."""
+    return _width(text, size, weight, tuple(matplotlib.rcParams["font.family"]))
+
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_BREAK_AFTER = "，。；：、！？）」』】》"
+_BREAK_BEFORE = "（「『【《"
+#: Tokens: a CJK phrase up to and including its punctuation, a run of other text up to a space, or spaces.
+_TOKEN = re.compile(rf"[（「『【《]?[{_CJK}]+?(?:[{_BREAK_AFTER}]+|(?=[（「『【《 ]|[^{_CJK}])|\Z)|[^ {_CJK}]+| +")
+#: Tokens for body text: one CJK character with any punctuation after it (and an opening bracket before).
+_CHAR_TOKEN = re.compile(rf"[（「『【《]?[{_CJK}][{_BREAK_AFTER}]*|[^ {_CJK}]+[{_BREAK_AFTER}]*| +")
+
+
+def _split_long(token: str, size: float, width_pt: float, weight: str) -> list[str]:
+    """A token wider than a line, cut between characters (only CJK phrases are ever this long)."""
+    parts, line, used = [], "", 0.0
+    for ch in token:
+        w = text_width(ch, size, weight)
+        if line and used + w > width_pt:
+            parts.append(line)
+            line, used = ch, w
+        else:
+            line, used = line + ch, used + w
+    return [*parts, line]
+
+
+def wrap(text: str, size: float, width_pt: float, weight: str = "normal", phrases: bool = False) -> str:
+    """Break ``text`` into lines no wider than ``width_pt``: between words, and in Chinese between
+    characters, or (``phrases``, for titles) only between phrases, so no term is split.
+
+    A no-break space (U+00A0) keeps its neighbours together: "P = 0.62", "10 %" never break;
+    punctuation never starts a line. Widths are summed token by token (each measured once).
+    """
+    lines: list[str] = []
+    text = re.sub(r"(?<=\S) ?= ?(?=\S)", lambda m: m.group(0).replace(" ", "\u00a0"), text)  # "P = 0.62"
+    text = re.sub(r"(?<=\d) (?=%|pp\b)", "\u00a0", text)  # "10 %", "1.2 pp"
+    pattern = _TOKEN if phrases else _CHAR_TOKEN
+    for paragraph in text.split("\n"):
+        line, used, spaces = "", 0.0, 0.0  # the line, its width without trailing spaces, their width
+        for token in pattern.findall(paragraph):
+            w = text_width(token, size, weight)
+            if token.isspace():
+                if line:
+                    line, spaces = line + token, spaces + w
+                continue
+            if not line or used + spaces + w <= width_pt:
+                line, used, spaces = line + token, used + spaces + w, 0.0
+                continue
+            lines.append(line.rstrip())
+            if w > width_pt:
+                *full, token = _split_long(token, size, width_pt, weight)
+                lines.extend(full)
+                w = text_width(token, size, weight)
+            line, used, spaces = token, w, 0.0
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+# --- labels at line ends --------------------------------------------------------------------
+
+
+def end_labels(ax: Any, x: float, items: list[tuple[float, str, str, bool]], size: float) -> None:
+    """Labels at the right end of lines, ``(y, text, colour, emphasised)``, pushed apart so they never touch.
+
+    Call after :func:`finish` (the layout, and so the axes' height in points, is then fixed)
+    and leave room for the labels inside the axes (x limits beyond the last point).
+    """
+    if not items:
+        return
+    y0, y1 = ax.get_ylim()
+    height_pt = ax.get_position().height * ax.figure.get_size_inches()[1] * 72
+    per_pt = (y1 - y0) / max(height_pt, 1.0)
+    need = size * 1.3 * per_pt
+    order = sorted(range(len(items)), key=lambda i: items[i][0])
+    placed = [items[i][0] for i in order]
+    for _ in range(50):  # spread apart symmetrically until no pair is closer than `need`
+        moved = False
+        for j in range(1, len(placed)):
+            gap = placed[j] - placed[j - 1]
+            if gap < need - 1e-12:
+                shift = (need - gap) / 2
+                placed[j - 1] -= shift
+                placed[j] += shift
+                moved = True
+        if not moved:
+            break
+    for i, y in zip(order, placed):
+        value, text, colour, strong = items[i]
+        ax.annotate(text, (x, value), xytext=(3, (y - value) / per_pt), textcoords="offset points", va="center",
+                    ha="left", fontsize=size, color=colour, path_effects=bold(colour) if strong else None,
+                    annotation_clip=False)
+
+
+# --- the frame: title, subtitle, source -----------------------------------------------------
+
+
+def scenario_tag(names: list[str], lang: str) -> str:
+    """'Baseline scenario' / '基准情景'; two names: 'Baseline vs No policy' / '基准情景与无政策对比'."""
+
+    def one(name: str) -> str:
+        text = labels.scenario(name, lang)
+        if lang == "zh":
+            return text if text.endswith("情景") else text + "情景"
+        return text + " scenario"
+
+    if len(names) == 1:
+        return one(names[0])
+    shown = [labels.scenario(n, lang) for n in names]
+    if len(names) == 2:
+        return tr(lang, f"{shown[0]} vs {shown[1]}", f"{shown[0]}与{shown[1]}对比")
+    return tr(lang, "Scenarios " + ", ".join(shown), "情景：" + "、".join(shown))
+
+
+def source_line(results: ResultsFolder | list[ResultsFolder] | None, lang: str, paired: bool = False) -> str:
+    """'Source: Dongguan industrial-cluster model; 400 replicates, root seed 20210118, run 2026-12-01.'
+
+    One line: several runs with the same replicates, seed and date are stated once.
+    """
+    head = tr(lang, "Source: Dongguan industrial-cluster model", "来源：东莞产业集群模型")
+    if results is None:
+        return head + tr(lang, ".", "。")
+    many = results if isinstance(results, list) else [results]
+    facts = {(r.replicates, r.root_seed, r.date) for r in many}
+    parts = []
+    for n, seed, date in sorted(facts, key=str):
+        what = tr(lang, f"{n}{' paired' if paired else ''} model runs, root seed {seed}, run {date}",
+                  f"{n} 次{'配对' if paired else ''}模拟，随机种子 {seed}，运行于 {date}")
+        parts.append(what)
+    sep = tr(lang, "; ", "；")
+    return head + sep + sep.join(parts) + tr(lang, ".", "。")
+
+
+def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legend: tuple | None = None) -> Figure:
+    """Add the title, subtitle, source line and a figure legend, and lay the axes out between them.
+
+    The figure's height as made is the height of its body (axes, ticks, axis labels); the
+    frame is added above and below it, so a long Chinese title never squeezes the plot. The
+    layout is computed here, once, and then fixed: add nothing but :func:`end_labels` after.
+    ``legend`` is ``(handles, labels, ncol)`` for a legend centred above the source line.
+    """
+    s = sizes(lang)
+    width_in, body_in = fig.get_size_inches()
+    margin = 0.06  # inches
+    usable = (width_in - 2 * margin) * 72 * 0.97  # measured widths can fall a little short of drawn ones
+    title = wrap(title, s.title, usable, phrases=True)
+    subtitle = wrap(subtitle, s.subtitle, usable) if subtitle else ""
+    source = wrap(source, s.small, usable)
+    line = 1.22
+    top = margin + title.count("\n") * s.title * line / 72 + s.title / 72
+    title_top = margin
+    subtitle_top = None
+    if subtitle:
+        subtitle_top = top + 0.05
+        top = subtitle_top + (subtitle.count("\n") + 1) * s.subtitle * line / 72
+    bottom = margin + (source.count("\n") + 1) * s.small * line / 72
+    legend_y = bottom + 0.04
+    if legend is not None:
+        rows = -(-len(legend[1]) // legend[2])
+        bottom += 0.06 + rows * s.small * 1.85 / 72
+    pad = 0.05
+    height_in = body_in + top + bottom + 2 * pad
+    fig.set_size_inches(width_in, height_in)
+    fig.text(margin / width_in, 1 - title_top / height_in, title, ha="left", va="top", fontsize=s.title,
+             color="#111111", gid="title", linespacing=line, path_effects=bold("#111111"))
+    if subtitle:
+        fig.text(margin / width_in, 1 - subtitle_top / height_in, subtitle, ha="left", va="top",
+                 fontsize=s.subtitle, color=MUTED, gid="subtitle", linespacing=line)
+    fig.text(margin / width_in, margin / height_in, source, ha="left", va="bottom",
+             fontsize=s.small, color=MUTED, gid="source", linespacing=line)
+    if legend is not None:
+        handles, names, ncol = legend
+        fig.legend(handles, names, loc="lower center", ncol=ncol, fontsize=s.small, frameon=False,
+                   bbox_to_anchor=(0.5, legend_y / height_in), bbox_transform=fig.transFigure,
+                   borderaxespad=0.0, borderpad=0.0, handletextpad=0.4, columnspacing=1.5)
+    rect = (0.0, (bottom + pad) / height_in, 1.0, body_in / height_in)
+    fig.set_layout_engine("constrained", rect=rect, w_pad=0.02, h_pad=0.02, wspace=0.04, hspace=0.04)
+    fig.set_dpi(DPI)  # measured at the PNG's resolution, the PNG's drawing reuses the measurements
+    fig.get_layout_engine().execute(fig)  # lay out once, here: saving in three formats does not redo it
+    fig.set_layout_engine("none")
+    return fig
