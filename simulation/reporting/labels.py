@@ -50,13 +50,15 @@ class Unit:
 
     text: str
     scale: float = 1.0
+    money: str | None = None  # for amounts in 亿元: what follows the amount in words ('' or ' a year')
 
 
 def unit(code: str, lang: str) -> Unit:
     row = table()["units"].get(code)
     if row is None:
         return Unit("")
-    return Unit(row[_lang(lang)], float(row.get(f"scale_{lang}", 1.0)))
+    money = row.get(f"money_{_lang(lang)}") if row.get("money") else None
+    return Unit(row[lang], float(row.get(f"scale_{lang}", 1.0)), money)
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,16 @@ def format_value(x: Any, u: Unit, code: str, lang: str) -> str:
         return sep.join(f"{cluster(k, lang)} {number(100 * float(v))}%" for k, v in x.items())
     if isinstance(x, str):
         return x
+    if u.money is not None:
+        from simulation.reporting.wording import money
+
+        return money(float(x), lang) + u.money
     value = number(float(x) * u.scale)
     if not u.text:
         return value
-    if u.text == "%":
-        return value + ("%" if lang == "zh" else " %")
-    return f"{value} {u.text}" if lang == "en" or u.text[0].isascii() else f"{value} {u.text}"
+    if u.text.startswith("%"):
+        return value + (u.text if lang == "zh" else " " + u.text)
+    return f"{value} {u.text}"
 
 
 # --- names ----------------------------------------------------------------------------------

@@ -275,6 +275,12 @@ def chance_text(chance: Chance, lang: str) -> str:
     return f"P = {prob(chance.p)}" + (f"（{inner}）" if lang == "zh" else f" ({inner})")
 
 
+def _short(x: float) -> str:
+    """'12', '1.5', '1,250': thousands separators, one decimal under 100, no trailing '.0'."""
+    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}".removesuffix(".0")
+    return minus(text)
+
+
 def money(yi: float, lang: str) -> str:
     """An amount given in 亿元: '2.93 trillion CNY' / '2.93 万亿元（29,311 亿元）', '45.6 billion CNY' / '456 亿元'."""
     if yi is None or not math.isfinite(yi):
@@ -284,13 +290,13 @@ def money(yi: float, lang: str) -> str:
         if a >= 10_000:
             return minus(f"{yi / 10_000:.2f} 万亿元（{yi:,.0f} 亿元）")
         if a >= 1:
-            return minus(f"{yi:,.0f} 亿元" if a >= 100 else f"{yi:,.1f} 亿元")
-        return minus(f"{yi * 10_000:,.0f} 万元")
+            return f"{_short(yi)} 亿元"
+        return f"{_short(yi * 10_000)} 万元"
     if a >= 10_000:
         return minus(f"{yi / 10_000:.2f} trillion CNY")
     if a >= 10:
-        return minus(f"{yi / 10:,.1f} billion CNY" if a < 1000 else f"{yi / 10:,.0f} billion CNY")
-    return minus(f"{yi * 100:,.0f} million CNY")
+        return f"{_short(yi / 10)} billion CNY"
+    return f"{_short(yi * 100)} million CNY"
 
 
 _EN_COUNT = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

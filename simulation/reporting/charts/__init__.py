@@ -69,6 +69,7 @@ class Inputs:
     response: pd.DataFrame | None = None
     tables_from: ResultsFolder | None = None  # where the sensitivity/response tables came from
     focus_run: ResultsFolder | None = None  # the run whose own charts are made (default: the only run)
+    fan_singles: bool = True  # a fan chart per emerging cluster besides the panel of all five
     _scales: Scales | None = None
 
     @classmethod

@@ -108,7 +108,7 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     source = source_line(results, lang)
     s = sizes(lang)
     charts = []
-    for c, q in quantiles.items():
+    for c, q in quantiles.items() if inputs.fan_singles else ():
         name = labels.cluster(c, lang)
         p = chance(results, c)
         fig, ax = new_figure("single", 5.4)

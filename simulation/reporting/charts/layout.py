@@ -100,11 +100,12 @@ def wrap(text: str, size: float, width_pt: float, weight: str = "normal", phrase
                 if line:
                     line, spaces = line + token, spaces + w
                 continue
-            if not line or used + spaces + w <= width_pt:
+            if used + spaces + w <= width_pt or (not line and w <= width_pt):
                 line, used, spaces = line + token, used + spaces + w, 0.0
                 continue
-            lines.append(line.rstrip())
-            if w > width_pt:
+            if line:
+                lines.append(line.rstrip())
+            if w > width_pt:  # a phrase wider than a line: cut it between characters
                 *full, token = _split_long(token, size, width_pt, weight)
                 lines.extend(full)
                 w = text_width(token, size, weight)
@@ -212,7 +213,14 @@ def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legen
     bottom = margin + (source.count("\n") + 1) * s.small * line / 72
     legend_y = bottom + 0.04
     if legend is not None:
-        rows = -(-len(legend[1]) // legend[2])
+        handles, names, ncol = legend
+        em = s.small
+        widths = [text_width(n, s.small) + (1.6 + 0.4) * em for n in names]
+        while ncol > 1 and max(sum(widths[i : i + ncol]) + (ncol - 1) * 1.5 * em
+                               for i in range(0, len(widths), ncol)) > usable:
+            ncol -= 1  # fewer columns until every row fits the width
+        legend = (handles, names, ncol)
+        rows = -(-len(names) // ncol)
         bottom += 0.06 + rows * s.small * 1.85 / 72
     pad = 0.05
     height_in = body_in + top + bottom + 2 * pad

@@ -104,17 +104,17 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
         unit = labels.index_unit(primary, outcome, lang)
         fig, ax = new_figure("single", 1.4 + 0.6 * n)
         ax.barh(y, values, height=0.6, color=colours, alpha=0.55 if secondary == "S1" else 1.0, gid="primary",
-                label=labels.index(primary, lang))
+                label=labels.index(primary, lang, short=True))
         err = np.vstack([np.where(np.isfinite(lo), values - lo, 0), np.where(np.isfinite(hi), hi - values, 0)])
         ax.errorbar(values, y, xerr=np.clip(err, 0, None), fmt="none", ecolor="#111111", elinewidth=0.7, capsize=1.5,
                     gid="primary_ci")
         if secondary == "S1":
             s1 = wide[("value", "S1")].to_numpy(float)
-            ax.barh(y, s1, height=0.28, color=colours, gid="secondary", label=labels.index("S1", lang))
+            ax.barh(y, s1, height=0.28, color=colours, gid="secondary", label=labels.index("S1", lang, short=True))
         elif secondary == "sigma":
             sigma = wide[("value", "sigma")].to_numpy(float)
             ax.plot(sigma, y - 0.45, "D", color="#111111", markerfacecolor="white", markersize=3, markeredgewidth=0.7,
-                    gid="secondary", label=labels.index("sigma", lang), ls="none")
+                    gid="secondary", label=labels.index("sigma", lang, short=True), ls="none")
         ax.set_yticks(y, [labels.parameter(p, lang).text for p in wide.index])
         ax.axvline(0, color="#444444", lw=0.6)
         ax.set_ylim(-0.8, n - 0.4)
@@ -141,9 +141,11 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
             title = tr(lang, f"{listed} matter most for {what}, too close to rank (their 95 % CIs overlap)",
                        f"{listed}对{what}影响最大，彼此难分先后（95% 置信区间重叠）")
         tag = _tag(provenance, lang)
+        legend_terms = "; ".join(labels.index(i, lang) for i in (primary, secondary) if i)
         subtitle = tag + tr(lang, f"Sensitivity of {what}: parameters ranked by {labels.index(primary, 'en')}, top {n}; "
-                            "whiskers: 95 % confidence intervals (bootstrap)",
-                      f"{what}的敏感性：按{labels.index(primary, 'zh')}排序的前 {n} 个参数；须线：95% 置信区间（自助法）")
+                                  f"whiskers: 95 % confidence intervals (bootstrap). {legend_terms}",
+                            f"{what}的敏感性：按{labels.index(primary, 'zh')}排序的前 {n} 个参数；须线：95% 置信区间"
+                            f"（自助法）。{legend_terms}")
         source = source_line(provenance, lang)
         finish(fig, title, subtitle, source, lang, legend=(handles, legend_names, 2))
         name = "tornado" if outcome is None else f"tornado_{_slug(outcome)}"
