@@ -77,6 +77,9 @@ def summary_tables(results: ResultsFolder, lang: str) -> list[Table]:
     cagr_h = tr(lang, "Growth, % a year: median [90 % of runs]", "年均增长（%）：中位数 [90% 模拟区间]")
     target = data["targets"]["emerging_cagr"]
     mc = tr(lang, "[Monte-Carlo 95 % CI]", "[蒙特卡洛 95% 置信区间]")
+    blocks = [r.get(b) or {} for r in rows for b in ("hit", "keeps_pace")]
+    if any(b.get("parameter_low") is not None for b in blocks):
+        mc += tr(lang, " (95 % interval incl. parameter uncertainty)", "（含参数不确定性的 95% 区间）")
 
     def base(r: dict) -> list[str]:
         return [labels.cluster(r["cluster"], lang), _revenue(r["revenue_start_median"], lang),

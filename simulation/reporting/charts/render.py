@@ -22,6 +22,7 @@ import io
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,7 +137,8 @@ def write_charts(
     """Make and save every applicable chart: ``out/<lang>/<name>.<format>``, and ``out/index.json``.
 
     ``keep_svg`` also returns each chart's SVG text (for reports that inline it). ``workers``
-    defaults to the CPUs available (forked processes, on Linux only; 1 runs in-process).
+    defaults to the CPUs available: forked processes, on Linux, from a process with no other
+    threads (a notebook's or a web server's threads make it run in-process); 1 runs in-process.
     """
     from simulation.reporting.charts import fonts
 
@@ -150,7 +152,8 @@ def write_charts(
     _JOB.update(inputs=inputs, out=out, formats=list(formats), keep_svg=keep_svg)
     n = min(workers if workers is not None else cpus(), len(tasks))
     try:
-        if n > 1 and sys.platform.startswith("linux"):
+        # fork only a single-threaded process on Linux: a forked copy of other threads' locks can deadlock
+        if n > 1 and sys.platform.startswith("linux") and threading.active_count() == 1:
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(n) as pool:
