@@ -135,6 +135,14 @@ def test_comparison_charts_show_the_table(comparison) -> None:
     from matplotlib.patches import Rectangle
 
     bars = sorted(fig.findobj(lambda a: a.get_gid() == "spread:cagr" and isinstance(a, Rectangle)), key=lambda b: -b.get_y())
+    # and the comparison charts are fit to print, in both languages
+    from simulation.reporting.charts.proof import problems
+
+    for lang in ("en", "zh"):
+        with house_style(lang):
+            charts, _ = make_charts(Inputs.from_folders([comparison]), lang)
+        for chart in charts:
+            assert problems(chart.figure, lang) == [], (lang, chart.name)
     np.testing.assert_allclose([b.get_x() for b in bars], cagr.spread_p5, rtol=1e-9)
     np.testing.assert_allclose([b.get_x() + b.get_width() for b in bars], cagr.spread_p95, rtol=1e-9)
 

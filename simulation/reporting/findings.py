@@ -187,7 +187,7 @@ def policy_findings(effects, a: str, b: str, lang: str, extra_cost: Any = None) 
     from simulation.reporting.charts.paired import headline
 
     cagr = effects[effects["measure"] == "cagr"]
-    text = headline(cagr.reset_index(drop=True), a, b, lang) + tr(lang, " (paired 95 % CIs).", "（配对 95% 置信区间）。")
+    text = headline(cagr.reset_index(drop=True), a, b, lang) + tr(lang, ".", "。")
     out = [Finding(text, {"effects": {r.cluster: (r.diff, r.low, r.high) for r in cagr.itertuples()}})]
     cost = _num(extra_cost)
     if math.isfinite(cost):

@@ -114,44 +114,50 @@ def _panel(ax, rows: pd.DataFrame, measure: str, lang: str) -> np.ndarray:
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
     ax.xaxis.grid(True)
-    reach = np.nanmax(np.abs(np.concatenate([lo, hi, s_lo[has_spread], s_hi[has_spread]])))
-    reach = reach * 1.08 if np.isfinite(reach) and reach > 0 else 1.0
-    ax.set_xlim(-reach, reach)
+    ends = np.concatenate([lo, hi, s_lo[has_spread], s_hi[has_spread], [0.0]])
+    left, right = float(np.nanmin(ends)), float(np.nanmax(ends))
+    pad = 0.06 * (right - left) if right > left else 1.0
+    ax.set_xlim(left - pad, right + pad)  # zero always in view, no empty half
     return has_spread
 
 
 def headline(cagr: pd.DataFrame, a: str, b: str, lang: str) -> str:
-    """How many clusters the policy lifts (CI above zero), and which most: only as far as the CIs separate them."""
+    """Where the policy lifts growth (paired CI above zero), and where most: only as far as the CIs separate them."""
     clusters = cagr[cagr["cluster"] != "city"]
     up = clusters[clusters["low"] > 0]
     down = clusters[clusters["high"] < 0]
     n = len(clusters)
     a_name, b_name = labels.scenario(a, lang), labels.scenario(b, lang)
-    parts_en, parts_zh = [], []
-    if len(up):
-        parts_en.append(f"raises growth in {wording.count(len(up), 'en')} of {wording.count(n, 'en')} clusters")
-        parts_zh.append(f"{wording.count(n, 'zh')}个产业中有{wording.count(len(up), 'zh')}个增速提高")
-    if len(down):
-        parts_en.append(f"lowers it in {wording.count(len(down), 'en')}")
-        parts_zh.append(f"{wording.count(len(down), 'zh')}个下降")
     rest = n - len(up) - len(down)
-    if rest:
-        parts_en.append(f"{'the effect in' if parts_en else 'the effect on'} {wording.count(rest, 'en')} "
-                        f"{'is' if rest == 1 else 'are'} unclear (CI spans zero)")
-        parts_zh.append(f"{wording.count(rest, 'zh')}个效果不明确（置信区间跨零）")
-    en = f"{a_name} against {b_name}: " + ", ".join(parts_en)
-    zh = f"{a_name}相对{b_name}：" + "，".join(parts_zh)
+
+    def how_many(k: int, lang_: str) -> str:
+        if k == n:
+            return tr(lang_, f"all {wording.count(n, 'en')}", f"全部{wording.count(n, 'zh')}个")
+        return tr(lang_, f"{wording.count(k, 'en')} of {wording.count(n, 'en')}", f"{wording.count(n, 'zh')}个中的{wording.count(k, 'zh')}个")
+
+    en, zh = [], []
     if len(up):
+        en.append(f"growth is higher in {how_many(len(up), 'en')} clusters")
+        zh.append(f"{how_many(len(up), 'zh')}产业增速更高")
+    if len(down):
+        en.append(f"lower in {wording.count(len(down), 'en')}")
+        zh.append(f"{wording.count(len(down), 'zh')}个更低")
+    if rest:
+        en.append(f"{'not clearly different' if not en else 'unclear'} in {wording.count(rest, 'en')}")
+        zh.append(f"{wording.count(rest, 'zh')}个差异不明确")
+    text_en = f"{a_name} against {b_name}: " + ", ".join(en) + " (paired 95 % CIs)"
+    text_zh = f"{a_name}相对{b_name}：" + "，".join(zh) + "（配对 95% 置信区间）"
+    if len(up):
+        by = up.set_index("cluster")
         top = wording.leaders({r.cluster: (r.diff, r.low, r.high) for r in up.itertuples()})
         names = wording.join([labels.cluster(c, lang) for c in top], lang)
-        sizes_ = ", ".join(wording.pp(up.set_index("cluster").loc[c, "diff"], "en", 2) for c in top)
         if len(top) == 1:
-            en += f"; most in {names} ({sizes_} a year)"
-            zh += f"；{names}提高最多（年均{wording.pp(up.set_index('cluster').loc[top[0], 'diff'], 'zh', 2)}）"
+            text_en += f"; most in {names}, by {by.loc[top[0], 'diff']:.2f} pp a year"
+            text_zh += f"；{names}提高最多，年均高 {by.loc[top[0], 'diff']:.2f} 个百分点"
         elif len(top) < len(up):
-            en += f"; most in {names}, too close to rank"
-            zh += f"；{names}提高最多，彼此难分先后"
-    return en if lang == "en" else zh
+            text_en += f"; most in {names}, too close to rank"
+            text_zh += f"；{names}提高最多，彼此难分先后"
+    return text_en if lang == "en" else text_zh
 
 
 def make(inputs: Inputs, lang: str) -> list[Chart]:
@@ -165,8 +171,7 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     a_name, b_name = labels.scenario(a, lang), labels.scenario(b, lang)
     axes[0].set_xlabel(tr(lang, f"Growth, {a_name} minus {b_name}, pp a year",
                           f"年均增速之差（{a_name}减{b_name}，百分点）"))
-    axes[1].set_xlabel(tr(lang, f"Chance of meeting the target, {a_name} minus {b_name}",
-                          f"达标概率之差（{a_name}减{b_name}）"))
+    axes[1].set_xlabel(tr(lang, f"P(target), {a_name} minus {b_name}", f"达标概率之差（{a_name}减{b_name}）"))
     axes[0].set_title(tr(lang, "Growth 2020–2025", "2020–2025 年均增速"), loc="left", fontsize=s.base)
     axes[1].set_title(tr(lang, "Pillars: P(keeps pace); emerging: P(meets target)",
                          "支柱产业：P（同步增长）；新兴产业：P（达标）"), loc="left", fontsize=s.base)

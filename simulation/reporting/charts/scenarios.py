@@ -95,7 +95,7 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
         ax.set_xlabel(tr(lang, f"P, with its {wording.interval_name('en')}", f"P 及其{wording.interval_name('zh')}"))
     handles, legend_labels = axes[0].get_legend_handles_labels()
     n_emerging = len(summary_rows(runs[0], "emerging"))
-    counts = [f"{wording.count(m, lang)} {tr(lang, 'under', '')}{shown[i]}".strip() for i, m in enumerate(likely)]
+    counts = [f"{wording.count(m, 'en')} under {shown[i]}" for i, m in enumerate(likely)]
     title = tr(
         lang,
         f"Emerging clusters likely or better to grow {wording.pct(target, 'en', 0)} a year (of "
