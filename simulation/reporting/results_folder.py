@@ -157,7 +157,7 @@ class ResultsFolder:
     CHART_SERIES = (("cluster", "revenue"), ("town", "revenue_all"), ("town", "floor_delivered"),
                     ("city", "industrial_revenue"))
 
-    def _read(self, filters: list, columns: list[str]) -> pd.DataFrame:
+    def _read(self, filters: list, columns: list[str], as_str: bool = True) -> pd.DataFrame:
         if self.has("data.parquet"):
             import pyarrow.parquet as pq
 
@@ -175,16 +175,20 @@ class ResultsFolder:
             frame = frame[keep]
         else:
             raise ResultsError(f"{self.path} has no data.parquet nor data.csv")
-        for col in ("scope", "unit", "metric", "frequency"):
-            frame[col] = frame[col].astype(str)
+        if as_str:
+            for col in ("scope", "unit", "metric", "frequency"):
+                frame[col] = frame[col].astype(str)
         return frame.reset_index(drop=True)
 
     @cached_property
     def _chart_frame(self) -> pd.DataFrame:
         columns = ["replicate", "scope", "unit", "metric", "frequency", "year", "value"]
-        filters = [[("frequency", "=", "year"), ("scope", "=", scope), ("metric", "=", metric)]
-                   for scope, metric in self.CHART_SERIES]
-        return self._read(filters, columns)
+        metrics = sorted({metric for _, metric in self.CHART_SERIES})
+        frame = self._read([("frequency", "=", "year"), ("metric", "in", metrics)], columns, as_str=False)
+        keep = np.zeros(len(frame), bool)
+        for scope, metric in self.CHART_SERIES:
+            keep |= ((frame.scope == scope) & (frame.metric == metric)).to_numpy()
+        return frame[keep].reset_index(drop=True)
 
     def data(self, scope: str, metrics: list[str] | tuple[str, ...], frequency: str = "year") -> pd.DataFrame:
         """Rows of the tidy data for one scope, some metrics and one frequency (plain columns)."""
@@ -208,11 +212,11 @@ class ResultsFolder:
 
     def _cube(self, scope: str, metric: str, frequency: str) -> tuple[np.ndarray, list[str], np.ndarray]:
         frame = self.data(scope, [metric], frequency)
-        frame = frame[frame.metric == metric]
+        frame = frame[(frame.metric == metric).to_numpy()]
         if frame.empty:
             raise ResultsError(f"{self.path} has no {frequency}ly {scope} series of {metric}")
         replicates = np.sort(frame.replicate.unique())
-        units = list(dict.fromkeys(frame.unit))
+        units = [str(u) for u in dict.fromkeys(frame.unit)]
         years = np.array(sorted(frame.year.unique()))
         cube = np.full((len(replicates), len(units), len(years)), np.nan)
         r = np.searchsorted(replicates, frame.replicate.to_numpy())

@@ -147,7 +147,11 @@ class Inputs:
             if r.has_summary:
                 _ = r.summary, r.summary_data, r.manifest
             if r.has_data:
-                _ = r._chart_frame
+                for scope, metric in r.CHART_SERIES:
+                    try:
+                        r.series(scope, metric)
+                    except ResultsError:  # e.g. no town series: the chart that needs it says so
+                        pass
         if self.comparison is not None:
             _ = self.comparison.comparison
 

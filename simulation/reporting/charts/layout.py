@@ -38,24 +38,17 @@ def new_figure(width: str = "single", height_cm: float = 6.0, **subplots: Any) -
 # --- measuring and breaking text ------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _renderer() -> Any:
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    return RendererAgg(10, 10, 72)  # 72 dpi: pixels are points
-
-
 @lru_cache(maxsize=8192)
 def _width(text: str, size: float, weight: str, family: tuple[str, ...]) -> float:
     from matplotlib.font_manager import FontProperties
 
-    prop = FontProperties(family=list(family), size=size, weight=weight)
-    width, _, _ = _renderer().get_text_width_height_descent(text, prop, ismath=False)
-    return float(width)
+    from simulation.reporting.charts.shared_text import metrics
+
+    return float(metrics(text, FontProperties(family=list(family), size=size, weight=weight))[0])
 
 
 def text_width(text: str, size: float, weight: str = "normal") -> float:
-    """Width of ``text`` in points, set in the current font family at ``size``."""
+    """Width of ``text`` in points, set in the current font family at ``size`` (as the charts draw it)."""
     return _width(text, size, weight, tuple(matplotlib.rcParams["font.family"]))
 
 

@@ -1,10 +1,9 @@
 """Writing charts to files, fast: one layout per figure, three formats from it, in parallel.
 
 Each figure is laid out once (:func:`simulation.reporting.charts.layout.finish` fixes the
-layout, measuring text at 300 dpi), drawn once on the Agg canvas at 300 dpi for the PNG
-(written from the canvas buffer by Pillow, not drawn again, reusing the layout's text
-measurements), then drawn as SVG and PDF with text shaped once per process
-(:mod:`.vector`). The fonts are registered and the data
+layout), drawn once on the Agg canvas at 300 dpi for the PNG (written from the canvas buffer
+by Pillow, not drawn again), then drawn as SVG and PDF; every string is shaped once per
+process, whatever the figure and format (:mod:`.shared_text`, active in the house style). The fonts are registered and the data
 read once, in the parent process (:meth:`Inputs.prefetch`); where there is more than one CPU,
 the charts are made in forked worker processes that inherit both, one task per (chart kind,
 language), the heaviest first.
@@ -30,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from simulation.reporting.charts import CHART_KINDS, Inputs, NotApplicable, maker
 from simulation.reporting.charts.style import DPI, FORMATS, LANGS, house_style
-from simulation.reporting.charts.vector import shared_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,6 +60,8 @@ class Written:
 def render(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS, svg_text: bool = False) -> tuple[list[Path], str]:
     """Write ``stem.png`` (300 dpi), ``stem.svg`` and ``stem.pdf`` (those in ``formats``) from one layout.
 
+    Call inside :func:`simulation.reporting.charts.style.house_style`, as the figure was made.
+
     Returns the files and, if ``svg_text``, the SVG document (made once, for files and reports alike).
     """
     formats = list(formats)
@@ -77,20 +77,19 @@ def render(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS, svg_text: 
         path = stem.with_name(f"{stem.name}.png")
         image.convert("RGB").save(path, format="png", dpi=(DPI, DPI), compress_level=1)
         written.append(path)
-    with shared_text():
-        if "svg" in formats or svg_text:
-            buffer = io.StringIO()
-            fig.savefig(buffer, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None}, facecolor="white")
-            svg = buffer.getvalue()
-            if "svg" in formats:
-                path = stem.with_name(f"{stem.name}.svg")
-                path.write_text(svg, encoding="utf-8")
-                written.append(path)
-        if "pdf" in formats:
-            path = stem.with_name(f"{stem.name}.pdf")
-            fig.savefig(path, format="pdf", dpi=DPI, facecolor="white",
-                        metadata={"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None})
+    if "svg" in formats or svg_text:
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None}, facecolor="white")
+        svg = buffer.getvalue()
+        if "svg" in formats:
+            path = stem.with_name(f"{stem.name}.svg")
+            path.write_text(svg, encoding="utf-8")
             written.append(path)
+    if "pdf" in formats:
+        path = stem.with_name(f"{stem.name}.pdf")
+        fig.savefig(path, format="pdf", dpi=DPI, facecolor="white",
+                    metadata={"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None})
+        written.append(path)
     order = {f: i for i, f in enumerate(formats)}
     return sorted(written, key=lambda p: order.get(p.suffix[1:], 99)), svg
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulation.reporting.results_folder import ResultsError
+
 if TYPE_CHECKING:
     from simulation.reporting.results_folder import ResultsFolder
 
@@ -103,7 +105,7 @@ class Scales:
             for r in self.runs:
                 try:
                     values = np.array(list(town_values(r, "growth").values()), float)
-                except Exception:  # no town series: nothing to widen
+                except ResultsError:  # no town series: nothing to widen
                     continue
                 values = values[np.isfinite(values)]
                 if values.size:
@@ -121,7 +123,7 @@ class Scales:
             for r in self.runs:
                 try:
                     values = np.array(list(town_values(r, "floor").values()), float)
-                except Exception:
+                except ResultsError:
                     continue
                 values = values[np.isfinite(values)]
                 if values.size:
