@@ -234,5 +234,6 @@ def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legen
     fig.set_layout_engine("constrained", rect=rect, w_pad=0.02, h_pad=0.02, wspace=0.04, hspace=0.04)
     fig.set_dpi(DPI)  # measured at the PNG's resolution, the PNG's drawing reuses the measurements
     fig.get_layout_engine().execute(fig)  # lay out once, here: saving in three formats does not redo it
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)  # no engine at all ("none" keeps a placeholder that makes savefig draw twice)
+    assert fig.get_layout_engine() is None, "rcParams figure.autolayout / constrained_layout.use must be off"
     return fig

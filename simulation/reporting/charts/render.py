@@ -117,6 +117,21 @@ def _task(task: tuple[str, str]) -> tuple[str, str, list[dict[str, Any]], str | 
     return kind, lang, results, None
 
 
+def warm_up(langs: Iterable[str]) -> None:
+    """Everything each chart would otherwise load for itself, loaded once before any fork: the
+    drawing backends, and the fonts (registered, opened and measured once per language)."""
+    import matplotlib.figure  # noqa: F401
+    from matplotlib.backends import backend_agg, backend_pdf, backend_svg  # noqa: F401
+    from matplotlib.font_manager import FontProperties
+
+    from simulation.reporting.charts import fonts
+    from simulation.reporting.charts.shared_text import metrics
+
+    for lang in langs:
+        family = fonts.families(lang)  # registers the CJK font (and fails early without it)
+        metrics("0123456789", FontProperties(family=family, size=7))
+
+
 def cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -139,14 +154,11 @@ def write_charts(
     defaults to the CPUs available: forked processes, on Linux, from a process with no other
     threads (a notebook's or a web server's threads make it run in-process); 1 runs in-process.
     """
-    from simulation.reporting.charts import fonts
-
     out = Path(out)
     langs = list(langs)
     wanted = [k for k in CHART_KINDS if only is None or k in set(only)]
     tasks = sorted(((k, lang) for k in wanted for lang in langs), key=lambda t: -COST.get(t[0], 1))
-    for lang in langs:
-        fonts.families(lang)  # register the CJK font once, before any fork (and fail early without it)
+    warm_up(langs)
     inputs.prefetch()
     _JOB.update(inputs=inputs, out=out, formats=list(formats), keep_svg=keep_svg)
     n = min(workers if workers is not None else cpus(), len(tasks))

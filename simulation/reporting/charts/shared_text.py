@@ -10,9 +10,10 @@ already held text as outlines (``svg.fonttype = "path"``); PDF text is now outli
 looks the same everywhere and needs no font, but is not selectable), and PNG text is the same
 outlines filled at 300 dpi. Math text (``$...$``) is left to matplotlib.
 
-The renderers are matplotlib's own, subclassed; :func:`shared_text` puts the subclasses in
-place of matplotlib's while a chart is laid out and saved (the canvases look the renderer
-class up by name in their backend module) and restores them afterwards.
+The renderers (and the path-effect renderer that draws the house style's bold) are
+matplotlib's own, subclassed; :func:`shared_text` puts the subclasses in place of matplotlib's
+while a chart is laid out and saved (matplotlib looks these classes up by name in their
+modules when it draws) and restores them afterwards.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from matplotlib import patheffects
 from matplotlib.backends import backend_agg, backend_pdf, backend_svg
 from matplotlib.path import Path
 from matplotlib.textpath import text_to_path
@@ -59,13 +61,26 @@ class _SharedText:
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):  # noqa: ANN001, ANN201
         if ismath:
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-        if self.flipy():
-            y = self.get_canvas_width_height()[1] - y
-        scale = self.points_to_pixels(prop.get_size_in_points()) / text_to_path.FONT_SCALE
-        transform = Affine2D().scale(scale).rotate_deg(angle).translate(x, y)
-        gc.set_linewidth(0.0)
-        self.draw_path(gc, text_path(s, prop), transform, rgbFace=gc.get_rgb())
-        return None
+        return _draw_outline(self, gc, x, y, s, prop, angle)
+
+
+def _draw_outline(renderer, gc, x, y, s, prop, angle) -> None:  # noqa: ANN001
+    """Fill the shared outline of ``s`` at (x, y) (what matplotlib's ``_draw_text_as_path`` does, cached)."""
+    if renderer.flipy():
+        y = renderer.get_canvas_width_height()[1] - y
+    scale = renderer.points_to_pixels(prop.get_size_in_points()) / text_to_path.FONT_SCALE
+    transform = Affine2D().scale(scale).rotate_deg(angle).translate(x, y)
+    gc.set_linewidth(0.0)
+    renderer.draw_path(gc, text_path(s, prop), transform, rgbFace=gc.get_rgb())
+
+
+class SharedTextPathEffects(patheffects.PathEffectRenderer):
+    """Text with path effects (the house style's bold) drawn from the shared outlines too."""
+
+    def _draw_text_as_path(self, gc, x, y, s, prop, angle, ismath, mtext=None):  # noqa: ANN001, ANN202
+        if ismath:
+            return super()._draw_text_as_path(gc, x, y, s, prop, angle, ismath, mtext)
+        return _draw_outline(self, gc, x, y, s, prop, angle)
 
 
 class SharedTextAgg(_SharedText, backend_agg.RendererAgg):
@@ -83,10 +98,10 @@ class SharedTextPdf(_SharedText, backend_pdf.RendererPdf):
 @contextmanager
 def shared_text() -> Iterator[None]:
     """Lay out and save charts with the shared-text renderers (matplotlib's own again afterwards)."""
-    saved = backend_agg.RendererAgg, backend_svg.RendererSVG, backend_pdf.RendererPdf
-    backend_agg.RendererAgg, backend_svg.RendererSVG, backend_pdf.RendererPdf = (
-        SharedTextAgg, SharedTextSVG, SharedTextPdf)
+    saved = backend_agg.RendererAgg, backend_svg.RendererSVG, backend_pdf.RendererPdf, patheffects.PathEffectRenderer
+    (backend_agg.RendererAgg, backend_svg.RendererSVG, backend_pdf.RendererPdf,
+     patheffects.PathEffectRenderer) = SharedTextAgg, SharedTextSVG, SharedTextPdf, SharedTextPathEffects
     try:
         yield
     finally:
-        backend_agg.RendererAgg, backend_svg.RendererSVG, backend_pdf.RendererPdf = saved
+        backend_agg.RendererAgg, backend_svg.RendererSVG, backend_pdf.RendererPdf, patheffects.PathEffectRenderer = saved
