@@ -83,11 +83,11 @@ def report_inputs(folder: str | Path) -> tuple[Inputs, ResultsFolder]:
         runs = [ResultsFolder(r.path / sub) for sub in r.comparison["folders"].values()]
         if not runs or not runs[0].has_summary:
             raise ResultsError(f"{r.path}: the comparison's scenario folders lack their summaries")
-        return Inputs(runs=runs, comparison=r, focus_run=runs[0]), runs[0]
+        return Inputs(runs=runs, comparison=r, focus_run=runs[0], fan_singles=False), runs[0]
     if not r.is_run or not r.has_summary:
         raise ResultsError(f"{r.path} is not a run's results folder with a summary (summary.json, manifest.json) "
                            "nor a `simulate compare` folder")
-    return Inputs(runs=[r], focus_run=r), r
+    return Inputs(runs=[r], focus_run=r, fan_singles=False), r
 
 
 def report_charts(inputs: Inputs, folder: Path, out: Path, lang: str) -> tuple[Written, bool]:

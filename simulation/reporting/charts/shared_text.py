@@ -4,11 +4,13 @@ Text is most of what it costs to draw a chart: matplotlib shapes every string (H
 CFF glyph load per character of the large CJK font) each time a renderer measures it and
 again each time it draws it, in every format. Within :func:`shared_text`, the Agg (PNG), SVG
 and PDF renderers measure every string from one process-wide table of measurements in points,
-and draw it as filled glyph outlines from one process-wide table of text paths: a string that
-appears in ten charts, three formats and two layout passes is shaped twice in all. SVG files
-already held text as outlines (``svg.fonttype = "path"``); PDF text is now outlines too (it
-looks the same everywhere and needs no font, but is not selectable), and PNG text is the same
-outlines filled at 300 dpi. Math text (``$...$``) is left to matplotlib.
+and the Agg and PDF renderers draw it as filled glyph outlines from one process-wide table of
+text paths: a string that appears in ten charts, three formats and two layout passes is
+shaped a few times in all, not dozens. SVG keeps matplotlib's own text drawing (glyph
+outlines defined once per file and reused: ``svg.fonttype = "path"``), with each string's
+glyph layout from a process-wide table too. PDF text is outlines too (it looks the same everywhere and needs no
+font, but is not selectable), and PNG text is the same outlines filled at 300 dpi. Math text
+(``$...$``) is left to matplotlib.
 
 The renderers (and the path-effect renderer that draws the house style's bold) are
 matplotlib's own, subclassed; :func:`shared_text` puts the subclasses in place of matplotlib's
@@ -18,6 +20,7 @@ modules when it draws) and restores them afterwards.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,11 +28,12 @@ from typing import Any
 from matplotlib import patheffects
 from matplotlib.backends import backend_agg, backend_pdf, backend_svg
 from matplotlib.path import Path
-from matplotlib.textpath import text_to_path
+from matplotlib.textpath import TextToPath, text_to_path
 from matplotlib.transforms import Affine2D
 
 _METRICS: dict[tuple[str, Any], tuple[float, float, float]] = {}
 _PATHS: dict[tuple[str, Any], Path] = {}
+_GLYPHS: dict[tuple[str, str], tuple[list, OrderedDict]] = {}
 
 
 def metrics(s: str, prop: Any) -> tuple[float, float, float]:
@@ -87,8 +91,36 @@ class SharedTextAgg(_SharedText, backend_agg.RendererAgg):
     """matplotlib's Agg renderer with shared text."""
 
 
-class SharedTextSVG(_SharedText, backend_svg.RendererSVG):
-    """matplotlib's SVG renderer with shared text."""
+class SharedGlyphs(TextToPath):
+    """matplotlib's TextToPath, remembering each string's glyphs and their positions (per font file)."""
+
+    def get_glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=False, *, features=None,
+                             language=None):  # noqa: ANN001, ANN201 (matplotlib's signature)
+        if features is not None or language is not None:
+            return super().get_glyphs_with_font(font, s, glyph_map, return_new_glyphs_only, features=features,
+                                                language=language)
+        key = (font.fname, s)
+        if key not in _GLYPHS:
+            info, glyphs, _ = super().get_glyphs_with_font(font, s)
+            _GLYPHS[key] = (info, glyphs)
+        info, glyphs = _GLYPHS[key]
+        glyph_map = OrderedDict() if glyph_map is None else glyph_map
+        new = OrderedDict((k, v) for k, v in glyphs.items() if k not in glyph_map)
+        if not return_new_glyphs_only:
+            glyph_map.update(new)
+            new = glyph_map
+        return list(info), new, []
+
+
+class SharedTextSVG(backend_svg.RendererSVG):
+    """matplotlib's SVG renderer measuring from the shared table, and drawing text its own way (glyphs
+    defined once per file and reused, which halves the files) from the shared glyph layouts."""
+
+    get_text_width_height_descent = _SharedText.get_text_width_height_descent
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._text2path = SharedGlyphs()
 
 
 class SharedTextPdf(_SharedText, backend_pdf.RendererPdf):
