@@ -24,6 +24,7 @@ from matplotlib.text import Text
 from _chart_results import small_results
 from simulation.cli import main
 from simulation.datapack import EMERGING, PILLARS
+from simulation.reporting import labels
 from simulation.reporting.charts import Inputs, make_charts
 from simulation.reporting.charts.proof import problems
 from simulation.reporting.charts.style import house_style
@@ -57,10 +58,12 @@ def tables(tmp_path_factory) -> dict[str, Path]:
         columns=["parameter", "index", "value", "ci_low", "ci_high", "outcome"],
     )
     rows = []
-    for parameter, levels in (("levers.land.floor_multiplier", [2.0, 3.0, 4.0]), ("levers.talent.subsidy", [0.01, 0.03, 0.06])):
+    units = [*PILLARS, *EMERGING, "other", "city"]  # every line a grid sweep's response.csv holds
+    for parameter, levels in (("levers.land.floor_multiplier", [2.0, 3.0, 4.0]), ("levers.talent.subsidy", [0.01, 0.03, 0.06]),
+                              ("levers.subsidy.rd_budget", [0.0, 10.0, 20.0])):
         for i, level in enumerate(levels):
-            for j, cluster in enumerate(["ene", "bio", "ngei"]):
-                m = 8.0 + 1.5 * i + j
+            for j, cluster in enumerate(units):
+                m = 4.0 + 1.5 * i + j
                 rows.append((parameter, level, cluster, m, m - 3, m + 3, min(1.0, 0.3 + 0.2 * i)))
     resp = pd.DataFrame(rows, columns=["parameter", "value", "cluster", "cagr_median", "cagr_p5", "cagr_p95", "p_hit"])
     sens.to_csv(base / "sensitivity.csv", index=False)
@@ -309,10 +312,11 @@ def test_lever_response_curves_and_the_target_line(folder, tables) -> None:
     for (parameter, cluster), rows in table.groupby(["parameter", "cluster"]):
         (line,) = by_gid(fig, f"{parameter}:{cluster}", Line2D)
         rows = rows.sort_values("value")
-        np.testing.assert_allclose(line.get_xdata(), rows["value"])
+        scale = labels.parameter(parameter, "en").unit.scale  # English axes: billion CNY for 亿元
+        np.testing.assert_allclose(line.get_xdata(), rows["value"] * scale)
         np.testing.assert_allclose(line.get_ydata(), rows["cagr_median"])
     targets = by_gid(fig, "target", Line2D)
-    assert len(targets) == 2 and all(np.allclose(t.get_ydata(), 10.0) for t in targets)
+    assert len(targets) == 3 and all(np.allclose(t.get_ydata(), 10.0) for t in targets)
 
 
 # --- Chinese, and the command -------------------------------------------------------------

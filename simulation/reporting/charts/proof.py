@@ -78,8 +78,14 @@ def drawn_texts(fig: Figure) -> list[Box]:
 
 
 def problems(fig: Figure, lang: str) -> list[str]:
-    """Everything an editor would mark in this figure, one line each (empty: ready to print)."""
-    boxes = drawn_texts(fig)
+    """Everything an editor would mark in this figure, one line each (empty: ready to print).
+
+    The figure is drawn in the house style of ``lang``, as when it is saved.
+    """
+    from simulation.reporting.charts.style import house_style
+
+    with house_style(lang):
+        boxes = drawn_texts(fig)
     minimum = sizes(lang).minimum
     found = [f"{b.size:g} pt < {minimum:g} pt: {b.text!r}" for b in boxes if b.size < minimum - 1e-9]
     for i, a in enumerate(boxes):
@@ -94,5 +100,6 @@ def problems(fig: Figure, lang: str) -> list[str]:
     for b in boxes:
         x0, y0, x1, y1 = b.box
         if x0 < -0.5 or y0 < -0.5 or x1 > width + 0.5 or y1 > height + 0.5:
-            found.append(f"outside the figure: {b.text!r}")
+            found.append(f"outside the figure: {b.text!r} at {tuple(round(v, 1) for v in b.box)} "
+                         f"in {width:.0f} x {height:.0f} pt")
     return found

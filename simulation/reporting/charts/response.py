@@ -15,9 +15,10 @@ p_hit        optional: share of replicates with CAGR >= the target (emerging clu
 
 For a grid over several levers, write one curve per lever with the other levers at their
 base level (or averaged over them; say which in the sweep's documentation): the chart draws
-what the table holds. One panel per parameter (at most six); emerging clusters in vermillion,
-pillars in blue, each cluster with its own marker and a direct label; the dashed line is the
-emerging target (``targets.emerging_cagr`` of the results folder, else 10 %). Lines have gids
+what the table holds. One panel per parameter (at most six), titled and scaled from the label
+table (a lever's name, its unit on the axis); emerging clusters in vermillion, pillars in blue,
+each cluster with its own marker, named in one legend; the dashed line is the emerging target
+(``targets.emerging_cagr`` of the results folder, else 10 %). Lines have gids
 ``<parameter>:<cluster>``.
 """
 
@@ -29,7 +30,9 @@ import pandas as pd
 from simulation.datapack import EMERGING, PILLARS
 from simulation.reporting import labels, wording
 from simulation.reporting.charts import Chart, Inputs, NotApplicable
-from simulation.reporting.charts.layout import end_labels, finish, new_figure, scenario_tag, source_line
+from matplotlib.ticker import FuncFormatter
+
+from simulation.reporting.charts.layout import finish, new_figure, scenario_tag, source_line
 from simulation.reporting.charts.style import KIND_COLOURS, TARGET_COLOUR, kind_of, sizes, tr
 from simulation.reporting.results_folder import ResultsError
 
@@ -64,15 +67,13 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     ncols = min(len(parameters), 3)
     nrows = -(-len(parameters) // ncols)
     width = "single" if len(parameters) == 1 else "double"
-    fig, axes = new_figure(width, 6.0 * nrows + 0.5, nrows=nrows, ncols=ncols, squeeze=False)
+    fig, axes = new_figure(width, 6.5 * nrows + 0.5, nrows=nrows, ncols=ncols, squeeze=False)
     reached_any: dict[str, list[tuple[str, float]]] = {}
-    ends_by_axes = []
     for ax, parameter in zip(axes.ravel(), parameters):
         part = table[table["parameter"] == parameter]
         label = labels.parameter(parameter, lang)
         scale = label.unit.scale
         order = [c for c in (*PILLARS, *EMERGING, "city", "other") if c in set(part["cluster"])]
-        ends: list[tuple[float, str, str, bool]] = []
         end_x = 0.0
         for i, cluster in enumerate(order):
             line = part[part["cluster"] == cluster].sort_values("value")
@@ -81,34 +82,34 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
             if len(order) <= 2 and {"cagr_p5", "cagr_p95"} <= set(line.columns) and line["cagr_p5"].notna().any():
                 ax.fill_between(x, line["cagr_p5"], line["cagr_p95"], color=colour, alpha=0.07, lw=0)
             ax.plot(x, ymed, color=colour, marker=MARKERS[i % len(MARKERS)], markersize=3, lw=1.0,
-                    gid=f"{parameter}:{cluster}", markerfacecolor="white" if kind_of(cluster) == "pillar" else colour)
-            ends.append((float(ymed[-1]), labels.cluster(cluster, lang), colour, False))
+                    gid=f"{parameter}:{cluster}", markerfacecolor="white" if kind_of(cluster) == "pillar" else colour,
+                    label=labels.cluster(cluster, lang))
             end_x = float(x[-1])
             if kind_of(cluster) == "emerging":
                 hit = np.flatnonzero(ymed >= target)
                 if hit.size:
                     reached_any.setdefault(cluster, []).append((parameter, float(x[hit[0]])))
         ax.axhline(target, color=TARGET_COLOUR, lw=0.8, ls=(0, (4, 2)), gid="target")
-        ends_by_axes.append((ax, end_x, ends))
         ax.set_title(label.text, loc="left", fontsize=s.base)
         ax.set_xlabel(label.unit.text or tr(lang, "setting", "取值"))
-        ax.margins(x=0.05)
-        xmin, xmax = ax.get_xlim()
-        ax.set_xlim(xmin, xmax + 0.55 * (xmax - xmin))
-        ax.spines["bottom"].set_bounds(xmin, end_x)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: labels.number(v)))
+        ax.margins(x=0.06)
         ax.yaxis.grid(True)
     for ax in axes[:, 0]:
-        ax.set_ylabel(tr(lang, "Revenue growth, % a year (median)", "营业收入年均增长（%，中位数）"))
+        ax.set_ylabel(tr(lang, "Growth, % a year (median)", "年均增长（%，中位数）"))
     for ax in axes.ravel()[len(parameters):]:
         ax.axis("off")
     emerging = [c for c in EMERGING if c in set(table["cluster"])]
-    reached = len(reached_any)
+    reached, n = len(reached_any), len(emerging)
+    how_many = tr(lang, f"all {wording.count(n, 'en')}" if reached == n else
+                  f"{wording.count(reached, 'en')} of {wording.count(n, 'en')}",
+                  f"全部{wording.count(n, 'zh')}个" if reached == n else
+                  f"{wording.count(n, 'zh')}个中的{wording.count(reached, 'zh')}个")
     title = tr(
         lang,
-        f"Within the levers' range, median growth reaches {wording.pct(target, 'en', 0)} a year for "
-        f"{wording.count(reached, 'en')} of {wording.count(len(emerging), 'en')} emerging clusters",
-        f"在政策工具取值范围内，{wording.count(len(emerging), 'zh')}个新兴产业中有"
-        f"{wording.count(reached, 'zh')}个的年均增长中位数达到{wording.pct(target, 'zh', 0)}",
+        f"Within the levers' range, median growth reaches {wording.pct(target, 'en', 0)} a year for {how_many} "
+        "emerging clusters",
+        f"在政策工具取值范围内，{how_many}新兴产业的年均增长中位数达到{wording.pct(target, 'zh', 0)}",
     )
     provenance = inputs.provenance
     tag = ""
@@ -121,7 +122,6 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     subtitle = tag + tr(lang, f"Median growth at each level of the lever (other levers averaged over the grid); "
                               f"dashed: the {wording.pct(target, 'en', 0)} target",
                         f"各政策工具取值下的年均增长中位数（其余工具在网格上取平均）；虚线：{wording.pct(target, 'zh', 0)}目标")
-    finish(fig, title, subtitle, source_line(provenance, lang), lang)
-    for ax, end_x, ends in ends_by_axes:
-        end_labels(ax, end_x, ends, s.small)
+    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    finish(fig, title, subtitle, source_line(provenance, lang), lang, legend=(handles, names, 6))
     return [Chart("lever_response", fig, title, tr(lang, "How growth responds to the levers.", "增长对政策工具的响应。"))]

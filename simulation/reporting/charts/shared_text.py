@@ -39,18 +39,20 @@ _GLYPHS: dict[tuple[str, str], tuple[list, OrderedDict]] = {}
 def metrics(s: str, prop: Any) -> tuple[float, float, float]:
     """Width, height and descent of ``s`` in points (unhinted outlines), cached."""
     key = (s, prop)
-    if key not in _METRICS:
-        _METRICS[key] = text_to_path.get_text_width_height_descent(s, prop, False)
-    return _METRICS[key]
+    found = _METRICS.get(key)
+    if found is None:  # keyed by a copy: a Text may change its own properties later
+        found = _METRICS[(s, prop.copy())] = text_to_path.get_text_width_height_descent(s, prop, False)
+    return found
 
 
 def text_path(s: str, prop: Any) -> Path:
     """The glyph outlines of ``s`` in font units (``text_to_path.FONT_SCALE``), cached."""
     key = (s, prop)
-    if key not in _PATHS:
+    found = _PATHS.get(key)
+    if found is None:
         verts, codes = text_to_path.get_text_path(prop, s)
-        _PATHS[key] = Path(verts, codes)
-    return _PATHS[key]
+        found = _PATHS[(s, prop.copy())] = Path(verts, codes)
+    return found
 
 
 class _SharedText:

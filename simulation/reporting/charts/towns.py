@@ -11,7 +11,8 @@ roughly by geography: not a map; see that file). Two charts, from the town rows 
     years after the start year, per replicate; median across replicates, in million m² (English)
     or 万 m² (Chinese). The title states the city's total, which differs between scenarios.
 
-Colour ranges are fixed across scenarios (:mod:`.scales`). A title names the first town only
+Colour ranges are fixed across scenarios (:mod:`.scales`); tiles shade in greys (hues have
+meanings elsewhere), brown to teal around zero if some town shrinks. A title names the first town only
 when it comes first in a "likely" share of replicates against every other town
 (:func:`simulation.reporting.wording.beats`); otherwise it names the towns that are too close
 to rank. The tiles are one PatchCollection (gid ``tiles``) whose ``get_array()`` holds the
@@ -28,7 +29,7 @@ from importlib import resources
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.collections import PatchCollection
-from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.colors import LinearSegmentedColormap, Normalize, TwoSlopeNorm
 from matplotlib.patches import FancyBboxPatch
 
 from simulation.reporting import labels, wording
@@ -38,6 +39,9 @@ from simulation.reporting.charts.style import sizes, tr
 from simulation.reporting.results_folder import ResultsError, ResultsFolder
 
 TILES_FILE = "town_tiles.csv"
+#: Tiles shade from light to dark grey: blue and vermillion mean pillar and emerging clusters, the
+#: other hues scenarios, so a magnitude takes none of them (and prints in black and white).
+SEQUENTIAL = LinearSegmentedColormap.from_list("house_grey", ["#F4F4F4", "#B8B8B8", "#6E6E6E", "#262626"])
 MAX_NAMED = 3  # towns named in a title when several are too close to rank
 
 
@@ -165,7 +169,7 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
 
     # growth
     lo, hi = inputs.scales.town_growth()
-    norm, cmap = (TwoSlopeNorm(0.0, lo, hi), colormaps["PuOr_r"]) if lo < 0 < hi else (Normalize(lo, hi), colormaps["YlGnBu"])
+    norm, cmap = (TwoSlopeNorm(0.0, lo, hi), colormaps["BrBG"]) if lo < 0 < hi else (Normalize(lo, hi), SEQUENTIAL)
     fig, _, _ = _tile_map(growth, lang, lambda v: wording.pct(v, lang), labels.outcome("cagr", lang).unit.text, norm, cmap)
     finite = {t: v for t, v in growth.items() if np.isfinite(v)}
     median = float(np.median(list(finite.values())))
@@ -193,7 +197,7 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     scaled = {t: v * scale for t, v in floor.items()}
     fmt = (lambda v: f"{v:,.0f}") if lang == "zh" else (lambda v: f"{v:.2f}")
     top = inputs.scales.town_floor() * scale
-    fig, _, _ = _tile_map(scaled, lang, fmt, floor_label.unit.text, Normalize(0.0, top), colormaps["YlGnBu"])
+    fig, _, _ = _tile_map(scaled, lang, fmt, floor_label.unit.text, Normalize(0.0, top), SEQUENTIAL)
     totals = np.nansum(floor_runs, axis=1) * scale
     t_med, t_lo, t_hi = np.nanpercentile(totals, [50, 5, 95])
     unit = floor_label.unit.text
