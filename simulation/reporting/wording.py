@@ -322,3 +322,11 @@ def join(items: Iterable[str], lang: str, final: str | None = None) -> str:
 
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def lower_first(text: str) -> str:
+    """'Growth of city industry' -> 'growth of city industry' mid-sentence; 'P(...)' and 'R&D ...' stay."""
+    word = text.split(" ", 1)[0]
+    if not word or word.startswith("P(") or (len(word) > 1 and word[1:2].isupper()) or "&" in word:
+        return text
+    return text[:1].lower() + text[1:]

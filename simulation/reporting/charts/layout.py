@@ -171,14 +171,23 @@ def source_line(results: ResultsFolder | list[ResultsFolder] | None, lang: str, 
     if results is None:
         return head + tr(lang, ".", "。")
     many = results if isinstance(results, list) else [results]
-    facts = {(r.replicates, r.root_seed, r.date) for r in many}
     parts = []
-    for n, seed, date in sorted(facts, key=str):
-        what = tr(lang, f"{n}{' paired' if paired else ''} model runs, root seed {seed}, run {date}",
-                  f"{n} 次{'配对' if paired else ''}模拟，随机种子 {seed}，运行于 {date}")
-        parts.append(what)
+    for r in dict.fromkeys(_facts(r, lang, paired) for r in many):
+        parts.append(r)
     sep = tr(lang, "; ", "；")
     return head + sep + sep.join(parts) + tr(lang, ".", "。")
+
+
+def _facts(r: ResultsFolder, lang: str, paired: bool) -> str:
+    """'400 model runs, root seed 20210118, run 2026-12-01' (a sweep: its design points times runs)."""
+    n = r.replicates
+    points = r.manifest.get("design", {}).get("points") if isinstance(r.manifest.get("design"), dict) else None
+    if points:
+        runs = tr(lang, f"{points} design points × {n} model run{'s' if n != 1 else ''}", f"{points} 个设计点 × {n} 次模拟")
+    else:
+        runs = tr(lang, f"{n}{' paired' if paired else ''} model run{'s' if n != 1 else ''}",
+                  f"{n} 次{'配对' if paired else ''}模拟")
+    return tr(lang, f"{runs}, root seed {r.root_seed}, run {r.date}", f"{runs}，随机种子 {r.root_seed}，运行于 {r.date}")
 
 
 def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legend: tuple | None = None) -> Figure:

@@ -96,25 +96,26 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
         wide = wide.head(TOP)
         n = len(wide)
         y = np.arange(n)[::-1].astype(float)
-        values = wide[("value", primary)].to_numpy(float)
-        lo = wide[("ci_low", primary)].to_numpy(float) if ("ci_low", primary) in wide else np.full(n, np.nan)
-        hi = wide[("ci_high", primary)].to_numpy(float) if ("ci_high", primary) in wide else np.full(n, np.nan)
+        # Morris indices are in the outcome's unit: shown as the label table shows it (billion CNY for 亿元)
+        scale = labels.outcome(outcome, lang).unit.scale if primary in ("mu_star", "sigma") and outcome else 1.0
+        values = wide[("value", primary)].to_numpy(float) * scale
+        lo = wide[("ci_low", primary)].to_numpy(float) * scale if ("ci_low", primary) in wide else np.full(n, np.nan)
+        hi = wide[("ci_high", primary)].to_numpy(float) * scale if ("ci_high", primary) in wide else np.full(n, np.nan)
         colours = [LEVER_COLOUR if labels.is_lever(p) else UNCERTAINTY_COLOUR for p in wide.index]
         names = {i: labels.index(i, lang, short=True) for i in INDICES}
         unit = labels.index_unit(primary, outcome, lang)
         fig, ax = new_figure("single", 1.4 + 0.6 * n)
-        ax.barh(y, values, height=0.6, color=colours, alpha=0.55 if secondary == "S1" else 1.0, gid="primary",
-                label=labels.index(primary, lang, short=True))
+        ax.barh(y, values, height=0.6, color=colours, alpha=0.55 if secondary == "S1" else 1.0, gid="primary")
         err = np.vstack([np.where(np.isfinite(lo), values - lo, 0), np.where(np.isfinite(hi), hi - values, 0)])
         ax.errorbar(values, y, xerr=np.clip(err, 0, None), fmt="none", ecolor="#111111", elinewidth=0.7, capsize=1.5,
                     gid="primary_ci")
         if secondary == "S1":
             s1 = wide[("value", "S1")].to_numpy(float)
-            ax.barh(y, s1, height=0.28, color=colours, gid="secondary", label=labels.index("S1", lang, short=True))
+            ax.barh(y, s1, height=0.28, color=colours, gid="secondary")
         elif secondary == "sigma":
-            sigma = wide[("value", "sigma")].to_numpy(float)
-            ax.plot(sigma, y - 0.45, "D", color="#111111", markerfacecolor="white", markersize=3, markeredgewidth=0.7,
-                    gid="secondary", label=labels.index("sigma", lang, short=True), ls="none")
+            sigma = wide[("value", "sigma")].to_numpy(float) * scale
+            (sigma_marks,) = ax.plot(sigma, y - 0.45, "D", color="#111111", markerfacecolor="white", markersize=3,
+                                     markeredgewidth=0.7, gid="secondary", ls="none")
         ax.set_yticks(y, [labels.parameter(p, lang).text for p in wide.index])
         ax.axvline(0, color="#444444", lw=0.6)
         ax.set_ylim(-0.8, n - 0.4)
@@ -124,28 +125,36 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
         ax.set_xlabel(tr(lang, f"{names[primary]} ({unit})", f"{names[primary]}（{unit}）"))
         from matplotlib.patches import Patch
 
-        handles, legend_names = ax.get_legend_handles_labels()
-        handles += [Patch(color=LEVER_COLOUR), Patch(color=UNCERTAINTY_COLOUR)]
-        legend_names += [tr(lang, "policy lever", "政策工具"), tr(lang, "uncertain parameter", "不确定参数")]
+        handles, legend_names = [Patch(color=LEVER_COLOUR), Patch(color=UNCERTAINTY_COLOUR)], [
+            tr(lang, "policy lever", "政策工具"), tr(lang, "uncertain parameter", "不确定参数")]
+        if secondary == "sigma":
+            handles.append(sigma_marks)
+            legend_names.append(names["sigma"])
+        elif secondary == "S1":
+            handles.append(Patch(color=UNCERTAINTY_COLOUR))
+            legend_names.append(tr(lang, "S1 (inner bar)", "一阶指数 S1（内条）"))
         top = wording.leaders({p: (v, l, h) for p, v, l, h in zip(wide.index, values, lo, hi)})
         what = labels.outcome(outcome, lang).text if outcome is not None else tr(lang, "the outcome", "结果")
+        what_mid = wording.lower_first(what) if lang == "en" else what
         shown = [labels.parameter(p, lang).text for p in top]
         if len(top) == 1:
             ci = (tr(lang, f" (95 % CI {lo[0]:.2f}–{hi[0]:.2f})", f"（95% 置信区间 {lo[0]:.2f}–{hi[0]:.2f}）")
                   if np.isfinite(lo[0]) and np.isfinite(hi[0]) else "")
-            title = tr(lang, f"{wording.capital(shown[0])} matters most for {what}: {names[primary]} = {values[0]:.2f}{ci}",
-                       f"{shown[0]}对{what}影响最大：{names[primary]} = {values[0]:.2f}{ci}")
+            amount = f"{values[0]:.2f}" + (f" {unit}" if primary in ("mu_star", "sigma") else "")
+            title = tr(lang, f"{wording.capital(shown[0])} matters most for {what_mid}: {names[primary]} = {amount}{ci}",
+                       f"{shown[0]}对{what}影响最大：{names[primary]} = {amount}{ci}")
         else:
-            listed = wording.join(shown[:4] + ([tr(lang, f"{len(shown) - 4} more", f"另外 {len(shown) - 4} 个")]
-                                               if len(shown) > 4 else []), lang)
-            title = tr(lang, f"{listed} matter most for {what}, too close to rank (their 95 % CIs overlap)",
-                       f"{listed}对{what}影响最大，彼此难分先后（95% 置信区间重叠）")
+            listed = wording.join(shown[:2] + [tr(lang, f"{wording.count(len(shown) - 2, 'en')} more",
+                                                  f"另外{wording.count(len(shown) - 2, 'zh')}个")], lang) \
+                if len(shown) > 3 else wording.join(shown, lang)
+            title = tr(lang, f"No single parameter matters most for {what_mid}: {listed} are too close to rank",
+                       f"没有单一参数对{what}影响最大：{listed}彼此难分先后")
         tag = _tag(provenance, lang)
-        legend_terms = "; ".join(labels.index(i, lang) for i in (primary, secondary) if i)
-        subtitle = tag + tr(lang, f"Sensitivity of {what}: parameters ranked by {labels.index(primary, 'en')}, top {n}; "
-                                  f"whiskers: 95 % confidence intervals (bootstrap). {legend_terms}",
-                            f"{what}的敏感性：按{labels.index(primary, 'zh')}排序的前 {n} 个参数；须线：95% 置信区间"
-                            f"（自助法）。{legend_terms}")
+        legend_terms = tr(lang, "; ", "；").join(labels.index(i, lang) for i in (primary, secondary) if i)
+        subtitle = tag + tr(lang, f"Sensitivity of {what_mid}: the top {n} parameters by {names[primary]}; whiskers: "
+                                  f"95 % confidence intervals (bootstrap). {legend_terms}",
+                            f"{what}的敏感性：按{names[primary]}排序的前 {n} 个参数；须线：95% 置信区间（自助法）。"
+                            f"{legend_terms}")
         source = source_line(provenance, lang)
         finish(fig, title, subtitle, source, lang, legend=(handles, legend_names, 2))
         name = "tornado" if outcome is None else f"tornado_{_slug(outcome)}"
