@@ -140,7 +140,7 @@ def test_chinese_report_reads_naturally(report, folder) -> None:
     for stiff in ("重复区间", "政策如文", "100 million", "replicates"):
         assert stiff not in zh, stiff
     assert not re.search(r"\d+ 个[^，。；]*中有 \d+ 个", zh)
-    assert "研发补贴预算" in zh and "10 亿元/年" in zh and "五个战略性新兴产业中" in zh
+    assert "研发补贴预算" in zh and "10 亿元/年" in zh and "五个战略性新兴产业能否在" in zh
 
 
 def test_report_of_a_folder_that_is_not_a_run_is_a_user_error(tmp_path) -> None:

@@ -70,8 +70,8 @@ def test_group_claims_never_lump_a_weaker_verdict_with_a_stronger_one() -> None:
              ("D", Chance(0.85, 0.81, 0.88))]
     en = wording.group_claims(items, "grow 10 % a year", "en")
     assert en == "A is very likely to grow 10 % a year, B and D are likely to, and C is about as likely as not to"
-    zh = wording.group_claims([(n.lower(), c) for n, c in items], "达标", "zh")
-    assert zh == "a很可能达标；b和d较有可能达标；c达标的可能性约为一半"
+    zh = wording.group_claims([(n.lower(), c) for n, c in items], "达标", "zh", "四个产业")
+    assert zh == "四个产业能否达标：a很可能；b和d较有可能；c可能性约为一半"
     assert "5 个" not in zh and "中有" not in zh
 
 

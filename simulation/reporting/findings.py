@@ -41,7 +41,7 @@ def _rows(data: dict, kind: str) -> list[dict]:
 def _range(g: dict, lang: str) -> str:
     """'median 11.0 % a year; 90 % of model runs 5.0–16.8 %'."""
     return tr(lang, f"{wording.pct(g['median'])} a year (median; 90 % of model runs {g['p5']:.1f}–{wording.pct(g['p95'])})",
-              f"年均{wording.pct(g['median'], 'zh')}（中位数；90% 的模拟结果介于 {g['p5']:.1f}%–{wording.pct(g['p95'], 'zh')}）")
+              f"年均增长{wording.pct(g['median'], 'zh')}（中位数；90% 的模拟结果介于 {g['p5']:.1f}%–{wording.pct(g['p95'], 'zh')}）")
 
 
 def emerging_findings(data: dict, lang: str) -> list[Finding]:
@@ -59,9 +59,11 @@ def emerging_findings(data: dict, lang: str) -> list[Finding]:
     parameter = any(ch.has_parameter_interval for ch in chances.values())
     basis = tr(lang, f" (judged by each share's {wording.interval_name('en', parameter)})",
                f"（依据各比例的{wording.interval_name('zh', parameter)}判断）")
-    head = tr(lang, f"Of the {wording.count(len(rows), 'en')} emerging clusters, ",
-              f"{wording.count(len(rows), 'zh')}个战略性新兴产业中，")
-    sentence = head + wording.group_claims(items, goal, lang) + basis + tr(lang, ".", "。")
+    if lang == "zh":
+        sentence = wording.group_claims(items, goal, lang, f"{wording.count(len(rows), 'zh')}个战略性新兴产业") + basis + "。"
+    else:
+        sentence = f"Of the {wording.count(len(rows), 'en')} emerging clusters, " + wording.group_claims(items, goal, lang) \
+            + basis + "."
     out = [Finding(sentence, {"verdicts": {c: wording.verdict(ch) for c, ch in chances.items()},
                               "p": {c: ch.p for c, ch in chances.items()}})]
     top, bottom = extremes(chances, lang)
@@ -97,8 +99,8 @@ def city_finding(data: dict, lang: str) -> list[Finding]:
         lang,
         f"City industry grows {_range(g, 'en')}: above-scale revenue rises from {wording.money(r0, 'en')} in {start} to "
         f"{wording.money(r1, 'en')} in {end} (medians).",
-        f"全市规模以上工业{_range(g, 'zh')}：营业收入由 {start} 年的 {wording.money(r0, 'zh')}增至 {end} 年的 "
-        f"{wording.money(r1, 'zh')}（中位数）。",
+        f"全市规模以上工业{_range(g, 'zh')}：营业收入中位数由 {start} 年的 {wording.money(r0, 'zh')}增至 {end} 年的 "
+        f"{wording.money(r1, 'zh')}。",
     ), {**g, "start": r0, "end": r1})]
 
 
@@ -111,7 +113,10 @@ def pillar_findings(data: dict, lang: str) -> list[Finding]:
     items = [(labels.cluster(c, lang), ch) for c, ch in chances.items()]
     goal = tr(lang, f"keep pace with city industry (grow at most {tolerance:g} pp a year slower in the same model run)",
               f"与全市工业同步增长（同一次模拟中增速低不超过 {tolerance:g} 个百分点）")
-    text = tr(lang, "Among the pillars, ", "支柱产业中，") + wording.group_claims(items, goal, lang) + tr(lang, ".", "。")
+    if lang == "zh":
+        text = wording.group_claims(items, goal, lang, f"{wording.count(len(rows), 'zh')}大支柱产业") + "。"
+    else:
+        text = "Among the pillars, " + wording.group_claims(items, goal, lang) + "."
     return [Finding(text, {"verdicts": {c: wording.verdict(ch) for c, ch in chances.items()},
                            "p": {c: ch.p for c, ch in chances.items()}})]
 

@@ -153,29 +153,28 @@ def verdict_name(v: str, lang: str) -> str:
     return "may or may not" if v == "uncertain" else _EN[v]
 
 
-def group_claims(items: Sequence[tuple[str, Chance]], goal: str, lang: str) -> str:
+def group_claims(items: Sequence[tuple[str, Chance]], goal: str, lang: str, subject: str = "") -> str:
     """One sentence grouping subjects by verdict, strongest first.
 
-    'Software & IT services and Semiconductors are very likely to grow ..., New energy is
-    likely to, and Biomedicine is about as likely as not to.'
+    English: 'Software & IT services and Semiconductors are very likely to grow ..., New energy is
+    likely to, and Biomedicine is about as likely as not to.' Chinese states the goal once:
+    '{subject}能否{goal}：软件与信息服务很可能；新材料和新能源较有可能；生物医药可能性约为一半'.
     """
     groups: dict[str, list[str]] = {}
     for name, chance in items:
         groups.setdefault(verdict(chance), []).append(name)
     ordered = [(v, groups[v]) for v in VERDICTS if v in groups]
+    if lang == "zh":
+        return f"{subject}能否{goal}：" + "；".join(f"{join(names, 'zh')}{_ZH_NAMES[v]}" for v, names in ordered)
     parts = []
     for i, (v, names) in enumerate(ordered):
-        subject = join(names, lang)
-        if lang == "zh":
-            parts.append(claim_words(v, subject, goal, lang))
-        elif i == 0:
-            parts.append(claim_words(v, subject, goal, lang, plural=len(names) > 1))
+        who = join(names, lang)
+        if i == 0:
+            parts.append(claim_words(v, who, goal, lang, plural=len(names) > 1))
         elif v == "uncertain":
-            parts.append(f"{subject} may or may not")
+            parts.append(f"{who} may or may not")
         else:
-            parts.append(f"{subject} {'are' if len(names) > 1 else 'is'} {_EN[v]} to")
-    if lang == "zh":
-        return "；".join(parts)
+            parts.append(f"{who} {'are' if len(names) > 1 else 'is'} {_EN[v]} to")
     return join(parts, lang, final=", and " if len(parts) > 2 else " and ") if len(parts) > 1 else parts[0]
 
 
