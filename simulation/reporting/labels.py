@@ -255,7 +255,11 @@ def parameter(key: str, lang: str) -> Label:
     key = str(key)
     if key.startswith("unit:"):  # a sweep's unit-quantile column
         key = key[5:]
-    found = _match(table()["parameters"], key)
+    return _label("parameters", key, lang)
+
+
+def _label(section: str, key: str, lang: str) -> Label:
+    found = _match(table()[section], key)
     if found is None:
         return Label(humanise(key).capitalize(), Unit(""))
     row, groups = found
@@ -275,13 +279,7 @@ def _outcome_key(name: str) -> str:
 
 def outcome(name: str, lang: str) -> Label:
     """The label of an outcome (``p_hit_semi``, ``cagr.city``, ``fiscal_cost``)."""
-    key = _outcome_key(name)
-    found = _match(table()["outcomes"], key)
-    if found is None:
-        return Label(humanise(key).capitalize(), Unit(""))
-    row, groups = found
-    code = row.get("unit", "")
-    return Label(_fill(row[_lang(lang)], groups, lang), unit(code, lang), code)
+    return _label("outcomes", _outcome_key(name), lang)
 
 
 def has_outcome(name: str) -> bool:

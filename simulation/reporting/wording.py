@@ -153,6 +153,24 @@ def verdict_name(v: str, lang: str) -> str:
     return "may or may not" if v == "uncertain" else _EN[v]
 
 
+def verdict_groups(items: Sequence[tuple[str, Chance]]) -> list[tuple[str, list[str]]]:
+    """(verdict, names) for each verdict the items reach, strongest first."""
+    groups: dict[str, list[str]] = {}
+    for name, chance in items:
+        groups.setdefault(verdict(chance), []).append(name)
+    return [(v, groups[v]) for v in VERDICTS if v in groups]
+
+
+def group_headline(items: Sequence[tuple[str, Chance]], question: str, lang: str) -> str:
+    """A headline: the question, then each group and its verdict.
+
+    'Will the four pillars keep pace with city industry? High-end equipment very likely; ...' /
+    '四大支柱产业能否与全市工业同步增长：高端装备很可能；...'.
+    """
+    parts = [f"{join(names, lang)}{'' if lang == 'zh' else ' '}{verdict_name(v, lang)}" for v, names in verdict_groups(items)]
+    return question + ("：" if lang == "zh" else " ") + ("；" if lang == "zh" else "; ").join(parts)
+
+
 def group_claims(items: Sequence[tuple[str, Chance]], goal: str, lang: str, subject: str = "") -> str:
     """One sentence grouping subjects by verdict, strongest first.
 
@@ -160,10 +178,7 @@ def group_claims(items: Sequence[tuple[str, Chance]], goal: str, lang: str, subj
     likely to, and Biomedicine is about as likely as not to.' Chinese states the goal once:
     '{subject}能否{goal}：软件与信息服务很可能；新材料和新能源较有可能；生物医药可能性约为一半'.
     """
-    groups: dict[str, list[str]] = {}
-    for name, chance in items:
-        groups.setdefault(verdict(chance), []).append(name)
-    ordered = [(v, groups[v]) for v in VERDICTS if v in groups]
+    ordered = verdict_groups(items)
     if lang == "zh":
         return f"{subject}能否{goal}：" + "；".join(f"{join(names, 'zh')}{_ZH_NAMES[v]}" for v, names in ordered)
     parts = []

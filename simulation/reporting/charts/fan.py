@@ -168,14 +168,8 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
 
 
 def group_title(known: list[tuple[str, wording.Chance]], target: float, lang: str) -> str:
-    """'Growing 10 % a year: A and B very likely; C likely; D more likely than not' (and in Chinese)."""
-    groups: dict[str, list[str]] = {}
-    for name, p in known:
-        groups.setdefault(wording.verdict(p), []).append(name)
-    parts = [(wording.join(names, lang), wording.verdict_name(v, lang)) for v in wording.VERDICTS
-             if (names := groups.get(v))]
-    if lang == "zh":
-        body = "；".join(f"{who}{word}" for who, word in parts)
-        return f"{wording.count(len(known), 'zh')}个新兴产业能否年均增长{wording.pct(target, 'zh', 0)}：{body}"
-    body = "; ".join(f"{who} {word}" for who, word in parts)
-    return f"Will the {wording.count(len(known), 'en')} emerging clusters grow {wording.pct(target, 'en', 0)} a year? {body}"
+    """'Will the five emerging clusters grow 10 % a year? A very likely; B and C likely; ...' (and in Chinese)."""
+    question = tr(lang, f"Will the {wording.count(len(known), 'en')} emerging clusters grow {wording.pct(target, 'en', 0)} "
+                        "a year?",
+                  f"{wording.count(len(known), 'zh')}个新兴产业能否年均增长{wording.pct(target, 'zh', 0)}")
+    return wording.group_headline(known, question, lang)

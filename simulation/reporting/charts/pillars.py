@@ -70,16 +70,9 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     ax.set_xlabel(tr(lang, "Pillar's growth minus city industry's, same model run, pp a year",
                      "支柱产业年均增速减全市工业增速（同一次模拟，百分点）"), x=0.5 * span / (right - lo_lim), ha="center")
     known = [(labels.cluster(c, lang), ch) for c, ch in chances.items() if ch is not None]
-    groups: dict[str, list[str]] = {}
-    for name, ch in known:
-        groups.setdefault(wording.verdict(ch), []).append(name)
-    parts = [(wording.join(names, lang), wording.verdict_name(v, lang)) for v in wording.VERDICTS
-             if (names := groups.get(v))]
-    if lang == "zh":
-        title = f"{wording.count(n, 'zh')}大支柱产业能否与全市工业同步增长：" + "；".join(f"{a}{b}" for a, b in parts)
-    else:
-        title = f"Will the {wording.count(n, 'en')} pillars keep pace with city industry? " + "; ".join(
-            f"{a} {b}" for a, b in parts)
+    question = tr(lang, f"Will the {wording.count(n, 'en')} pillars keep pace with city industry?",
+                  f"{wording.count(n, 'zh')}大支柱产业能否与全市工业同步增长")
+    title = wording.group_headline(known, question, lang)
     tag = scenario_tag([results.scenario_name], lang)
     subtitle = tr(
         lang,
