@@ -74,6 +74,21 @@ def _split_long(token: str, size: float, width_pt: float, weight: str) -> list[s
     return [*parts, line]
 
 
+_NO_START = set(_BREAK_AFTER + ",.;:!?)%")  # never at the start of a line
+_NO_END = set(_BREAK_BEFORE + "(")  # never at the end of one
+
+
+def _glued(tokens: list[str]) -> list[str]:
+    """Tokens with closing punctuation glued to what precedes it and opening brackets to what follows."""
+    out: list[str] = []
+    for token in tokens:
+        if out and not out[-1].isspace() and not token.isspace() and (token[0] in _NO_START or out[-1][-1] in _NO_END):
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
+
+
 def wrap(text: str, size: float, width_pt: float, weight: str = "normal", phrases: bool = False) -> str:
     """Break ``text`` into lines no wider than ``width_pt``: between words, and in Chinese between
     characters, or (``phrases``, for titles) only between phrases, so no term is split.
@@ -87,7 +102,7 @@ def wrap(text: str, size: float, width_pt: float, weight: str = "normal", phrase
     pattern = _TOKEN if phrases else _CHAR_TOKEN
     for paragraph in text.split("\n"):
         line, used, spaces = "", 0.0, 0.0  # the line, its width without trailing spaces, their width
-        for token in pattern.findall(paragraph):
+        for token in _glued(pattern.findall(paragraph)):
             w = text_width(token, size, weight)
             if token.isspace():
                 if line:

@@ -100,7 +100,7 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
         lang,
         f"Emerging clusters likely or better to grow {wording.pct(target, 'en', 0)} a year (of "
         f"{wording.count(n_emerging, 'en')}): " + ", ".join(counts),
-        f"{wording.count(n_emerging, 'zh')}个新兴产业中较有可能或更可能实现年均增长{wording.pct(target, 'zh', 0)}的个数："
+        f"{wording.count(n_emerging, 'zh')}个新兴产业中至少“较有可能”实现年均增长{wording.pct(target, 'zh', 0)}的个数："
         + "，".join(f"{shown[i]}{wording.count(m, 'zh')}个" for i, m in enumerate(likely)),
     )
     subtitle = tr(lang, f"{scenario_tag(names, 'en')}. Share of model runs meeting each cluster's target, per scenario",
