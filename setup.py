@@ -8,7 +8,7 @@ setup(
     description="Agent-based model of Dongguan's industrial clusters under 东府〔2021〕10号",
     python_requires=">=3.12",
     packages=find_packages(include=["simulation", "simulation.*"]),
-    package_data={"simulation": ["data/*.csv", "data/*.md"]},
+    package_data={"simulation": ["data/*.csv", "data/*.md", "reporting/*.toml"]},
     install_requires=[
         "mesa[network,viz]==3.5.1",  # viz: Solara and Altair for `simulate dashboard`
         # the dashboard serves every asset itself (no CDN, works offline): Solara's assets package

@@ -261,7 +261,7 @@ def analyze(results: Path, outcomes: tuple[str, ...], out_file: Path | None, qui
         path = write_table(result.table, out_file or results / f"sensitivity_{name}.csv")
         tables.append(result.table.assign(outcome=name))
         if not quiet:
-            click.echo(f"\n{name} ({result.runs_used} runs at {result.points} points):")
+            click.echo(f"\n{_outcome_label(name)} ({result.runs_used} runs at {result.points} points):")
             click.echo(_format_indices(result.table))
         click.echo(f"Wrote {path}")
     if problems and len(problems) == len(names):
@@ -332,14 +332,26 @@ def _num(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if abs(x) < 1e-3 or abs(x) >= 1e4 else f"{x:.{digits}f}".rstrip("0").rstrip(".") or "0"
 
 
+def _outcome_label(name: str) -> str:
+    """'P(Semiconductors meets the target) [p_hit_semi]': the label table's name, then the key."""
+    from simulation.reporting import labels
+
+    label = labels.outcome(name, "en")
+    unit = f", {label.unit.text}" if label.unit.text else ""
+    return f"{label.text}{unit} [{name}]"
+
+
 def _format_indices(table: Any) -> str:
+    from simulation.reporting import labels
+
     indices = list(dict.fromkeys(table["index"]))
     params = list(dict.fromkeys(table["parameter"]))
     with_ci = {i: table.loc[table["index"] == i, "ci_low"].notna().any() for i in indices}
-    head = ["rank", "parameter", *[f"{i} [95 % CI]" if with_ci[i] else i for i in indices]]
+    names = {i: labels.index(i, "en", short=True) for i in indices}
+    head = ["rank", "parameter", "key", *[f"{names[i]} [95 % CI]" if with_ci[i] else names[i] for i in indices]]
     rows = []
     for rank, p in enumerate(params, 1):
-        cells = [str(rank), p]
+        cells = [str(rank), labels.parameter(p, "en").text, p]
         for i in indices:
             r = table[(table["parameter"] == p) & (table["index"] == i)].iloc[0]
             ci = f" [{_num(r.ci_low)}, {_num(r.ci_high)}]" if r.ci_low == r.ci_low else ""
