@@ -45,6 +45,7 @@ ALPHA = 0.05  # restrictions with a larger quasi-p-value are dropped
 PEEL_ALPHA = 0.05  # share of the futures PRIM peels off at each step
 MASS_MIN = 0.05  # smallest share of all futures a box (or a CART leaf) may hold
 CART_DEPTH = 3  # a tree a reader can follow
+RARE = 0.05  # each outcome (fail, not fail) must hold at least this share of the runs
 FILES = ("trajectory.csv", "box.csv", "cart.csv", "findings.json")
 
 
@@ -214,7 +215,13 @@ def discover(results: SweepResults, failure: Failure, *, min_coverage: float = M
                             "hundred): run a larger sweep")  # fmt: skip
     if y.sum() == 0 or y.all():
         what = "no run fails" if y.sum() == 0 else "every run fails"
-        raise AnalysisError(f"{what} by this rule ({failure.describe()}), so there is no region to find")
+        raise AnalysisError(f"{what} by this rule ({failure.describe()}), so there is no region to find"
+                            + _other_rules(results))  # fmt: skip
+    rare = min(int(y.sum()), int((~y).sum()))
+    if rare < max(10, RARE * len(y)):
+        what = "fail" if y.sum() == rare else "do not fail"
+        raise AnalysisError(f"only {rare} of {len(y)} runs {what} by this rule ({failure.describe()}): too few to "
+                            f"find where they lie{_other_rules(results)}")  # fmt: skip
     prim, cart_module = _ema()
     with _quiet():
         algorithm = prim.Prim(x, y.astype(int), peel_alpha=peel_alpha, paste_alpha=peel_alpha, mass_min=mass_min)
@@ -243,6 +250,18 @@ def discover(results: SweepResults, failure: Failure, *, min_coverage: float = M
                 "box": box, "cart_depth": CART_DEPTH}  # fmt: skip
     return Discovery(failure, len(y), int(y.sum()), left_out, trajectory.reset_index(drop=True), chosen, table,
                      leaves, dropped, settings)  # fmt: skip
+
+
+def _other_rules(results: SweepResults) -> str:
+    """'; share of runs each emerging cluster misses: bio 28 %, ...' to help choose a rule."""
+    rates = []
+    for c in EMERGING:
+        if f"hit_{c}" in results.runs:
+            hit = results.runs.loc[results.runs["status"] == "ok", f"hit_{c}"].dropna().astype(bool)
+            if len(hit):
+                rates.append(f"{c} {labels.share(1 - hit.mean())}")
+    return f"; share of runs each emerging cluster misses its target (--fails CLUSTER): {', '.join(rates)}" \
+        if rates else ""
 
 
 def choose_box(trajectory: pd.DataFrame, min_coverage: float) -> int:
