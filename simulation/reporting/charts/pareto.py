@@ -114,12 +114,12 @@ def frontier_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: di
     budget, probability = briefing.get("budget"), briefing.get("probability")
     if budget is not None and xm == "cost_per_year":
         ax.axvline(budget, color="#000000", ls="--", lw=0.6, gid="budget")
-        ax.annotate(tr(lang, f"budget {budget:g}", f"预算 {budget:g}"), (budget, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(-2, -2), textcoords="offset points", ha="right", va="top", fontsize=6, color=MUTED)
+        ax.annotate(tr(lang, f"budget {budget:g}", f"预算 {budget:g}"), (budget, 0.0), xycoords=("data", "axes fraction"),
+                    xytext=(-2, 2), textcoords="offset points", ha="right", va="bottom", fontsize=6, color=MUTED)
     if probability is not None and ym == "p_all_hit":
         ax.axhline(probability, color="#000000", ls=":", lw=0.6, gid="probability")
-    ax.set_xlabel(metric_label(xm, lang))
-    ax.set_ylabel(metric_label(ym, lang))
+    ax.set_xlabel(_capital(metric_label(xm, lang)))
+    ax.set_ylabel(_capital(metric_label(ym, lang)))
     ax.grid(True)
     handles, names = ax.get_legend_handles_labels()
     title = _frontier_title(briefing, lang)
@@ -132,6 +132,10 @@ def frontier_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: di
     caption = tr(lang, "The cost of robustness: public money against the chance that all five emerging clusters hit.",
                  "稳健的代价：财政支出与五个新兴产业全部达标的概率。")
     return Chart("pareto_frontier", fig, title, caption)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _envelope(points: np.ndarray) -> np.ndarray:
