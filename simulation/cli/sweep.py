@@ -184,8 +184,9 @@ Wilson 95 % interval) and, if the experiment sets [analysis] frontier, RESULTS/f
 per emerging cluster, the least-support points reaching that P(hit).
 
 OUTCOME names: a run column (cagr_semi, city_cagr, fiscal_cost, ...) or p_hit_<cluster> /
-p_keeps_pace_<cluster>. Default: the experiment's [analysis] outcomes, else P(hit) of each
-emerging cluster and the city's CAGR.
+p_keeps_pace_<cluster>; revenue_per_yi and value_added_per_yi are a point's totals per 亿 of its
+public cost. Default: the experiment's [analysis] outcomes, else P(hit) of each emerging cluster,
+the city's CAGR and, where recorded, fiscal_cost, revenue_per_yi and value_added_per_yi.
 
 \b
 Examples:

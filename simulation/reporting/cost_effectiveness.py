@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulation.reporting.charts.style import tr
+from simulation.reporting.charts.style import scenario_label, tr
 
 #: (sentence, the numbers it states) pairs: the report wraps them as its findings.
 Sentence = tuple[str, dict[str, float]]
@@ -59,7 +59,9 @@ def findings(summary: dict[str, Any], lang: str = "en") -> list[Sentence]:
 
 
 def _effect_sentence(block: dict[str, Any], lang: str) -> Sentence:
-    name = block.get("scenario", "?")
+    name = scenario_label(str(block.get("scenario", "?")), lang)
+    if lang == "zh" and name.isascii():
+        name = f" {name} "
     extra = block.get("extra_cost") or {}
     va, rev = block.get("value_added_per_yi") or {}, block.get("revenue_per_yi") or {}
     city = ((block.get("city") or {}).get("cagr")) or {}
@@ -110,7 +112,8 @@ def table(summary: dict[str, Any], lang: str = "en") -> tuple[str, list[str], li
         for key, en, zh in (("value_added_per_yi", "Extra value added per extra 亿", "每额外亿元带来的增加值"),
                             ("revenue_per_yi", "Extra revenue per extra 亿", "每额外亿元带来的营业收入")):  # fmt: skip
             b = block.get(key) or {}
-            rows.append([tr(lang, f"{en} vs {block.get('scenario')} [95 % CI]", f"{zh}（对比{block.get('scenario')}）[95% 置信区间]"),
+            other = scenario_label(str(block.get("scenario")), lang)
+            rows.append([tr(lang, f"{en} vs {other} [95 % CI]", f"{zh}（对比{other}）[95% 置信区间]"),
                          f"{num(b.get('ratio'), 2)} [{num(b.get('ci_low'), 2)}, {num(b.get('ci_high'), 2)}]"])  # fmt: skip
     caption = tr(lang, "Public money and what it buys", "财政资金及其效益")
     return caption, [tr(lang, "Measure", "指标"), tr(lang, "Median [5–95 %] or value", "中位数 [5–95%] 或数值")], rows
