@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -62,12 +63,14 @@ def discover(results: Path, fails: str, min_coverage: float, alpha: float, box: 
         failure = sd.parse_failure(fails, loaded.outcome_columns, sd.scenario_target(loaded))
         found = sd.discover(loaded, failure, min_coverage=min_coverage, alpha=alpha, box=box)
     except AnalysisError as exc:
-        raise UserError(f"{results}: {exc}") from None
+        raise UserError(str(exc)) from None
     folder = out or results / "discovery" / failure.slug
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} exists and is not a folder")
     written = sd.write(found, folder, sd.sweep_provenance(loaded))
-    charts = write_charts(folder, langs, formats)
+    from simulation.reporting.charts import discovery as discovery_charts
+
+    charts = save_charts(discovery_charts, folder, langs, formats)
 
     click.echo(found.sentence("en"))
     if "zh" in langs:
@@ -88,9 +91,8 @@ def discover(results: Path, fails: str, min_coverage: float, alpha: float, box: 
     click.echo(f"\nWrote {', '.join(p.name for p in written)} and {charts} chart files to {folder}")
 
 
-def write_charts(folder: Path, langs: list[str], formats: list[str]) -> int:
-    """The discovery charts in each language and format; returns how many files were written."""
-    from simulation.reporting.charts import discovery as charts
+def save_charts(module: Any, folder: Path, langs: list[str], formats: list[str]) -> int:
+    """``module.make(folder, lang)``'s charts saved to folder/charts/<lang>/, in the house style; the file count."""
     from simulation.reporting.charts.fonts import FontError
     from simulation.reporting.charts.style import house_style, save
 
@@ -98,7 +100,7 @@ def write_charts(folder: Path, langs: list[str], formats: list[str]) -> int:
     for lang in langs:
         try:
             with house_style(lang):
-                for chart in charts.make(folder, lang):
+                for chart in module.make(folder, lang):
                     count += len(save(chart.figure, folder / "charts" / lang / chart.name, formats))
         except FontError as exc:
             raise UserError(str(exc)) from None

@@ -108,7 +108,10 @@ def optimise(file: Path, out: Path | None, workers: int | None, scheduler: str |
         click.echo(f"Interrupted ({stopped.name}); every finished run is saved in {store.folder}. Continue with:\n"
                    f"  {again.format(store.folder)}", err=True)  # fmt: skip
         raise click.exceptions.Exit(stopped.exit_code) from None
-    charts = write_charts(result.folder, langs, formats)
+    from simulation.cli.discover import save_charts
+    from simulation.reporting.charts import pareto as pareto_charts
+
+    charts = save_charts(pareto_charts, result.folder, langs, formats)
     if quiet:
         click.echo(str(result.folder))
         return
@@ -120,22 +123,6 @@ def optimise(file: Path, out: Path | None, workers: int | None, scheduler: str |
     if result.failed:
         raise RunError(f"{result.failed} runs failed (their designs count only their other futures); tracebacks in "
                        f"{result.folder / 'failures.log'}")  # fmt: skip
-
-
-def write_charts(folder: Path, langs: list[str], formats: list[str]) -> int:
-    from simulation.reporting.charts import pareto as charts
-    from simulation.reporting.charts.fonts import FontError
-    from simulation.reporting.charts.style import house_style, save
-
-    count = 0
-    for lang in langs:
-        try:
-            with house_style(lang):
-                for chart in charts.make(folder, lang):
-                    count += len(save(chart.figure, folder / "charts" / lang / chart.name, formats))
-        except FontError as exc:
-            raise UserError(str(exc)) from None
-    return count
 
 
 def briefing_text(brief: dict[str, Any], plan: Any) -> str:
@@ -153,6 +140,9 @@ def briefing_text(brief: dict[str, Any], plan: Any) -> str:
         chosen = brief.get("picks", {}).get(pick)
         if chosen is None:
             continue
+        if pick == "cheapest_meeting_probability" and brief.get("probability") is not None:
+            rule = ", what the policy as written reaches" if brief.get("probability_rule") == "as_written" else ""
+            en = f"{en} (P(all five) >= {brief['probability']:.2f}{rule})"
         if chosen.get("design") is None:
             lines.append(f"{number}. {en}: {chosen['why_none']}.")
             continue

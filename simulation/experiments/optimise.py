@@ -85,7 +85,7 @@ class OptimisationPlan:
     population: int = 12
     generations: int = 6
     seed: int = 0
-    probability: float = 0.5
+    probability: float | str = 0.5  # or "as_written": what the policy as written reaches in the same futures
     identity: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # files to write as they are

@@ -31,7 +31,7 @@ An optimisation file is TOML (see ``docs/POLICY_DESIGN.md`` and ``experiments/op
     generations = 6
 
     [briefing]
-    probability = 0.5                         # "the cheapest design with P(all five hit) >= 0.5"
+    probability = 0.5                         # "the cheapest design with P(all five hit) >= 0.5"; or "as_written"
 
 Problems become one :class:`~simulation.experiments.experiment_file.ExperimentError` line
 naming the file, the key, its line and what is allowed. Every lever range's ends are applied to
@@ -107,7 +107,7 @@ class OptimiseFile:
     algorithm: str
     population: int
     generations: int
-    probability: float
+    probability: float | str  # or "as_written"
 
     @property
     def years(self) -> float:
@@ -200,12 +200,14 @@ def load_optimise_file(path: str | Path, overrides: tuple[str, ...] | list[str] 
     briefing = _table(f, data, "briefing")
     f.unknown(briefing, ("probability",), ("briefing",))
     probability = briefing.get("probability", 0.5)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
-        raise f.error(f"expected a probability in (0, 1]; got {show(probability)}", ("briefing", "probability"))
+    if probability != "as_written" and (isinstance(probability, bool) or not isinstance(probability, (int, float))
+                                        or not 0 < probability <= 1):  # fmt: skip
+        raise f.error(f'expected a probability in (0, 1], or "as_written" (what the policy as written reaches in '
+                      f"the same futures); got {show(probability)}", ("briefing", "probability"))  # fmt: skip
 
     return OptimiseFile(path, path.stem, description, text, scenario, seed, futures, tuple(levers),
                         tuple(allocations), tuple(objectives), None if budget is None else float(budget), algorithm,
-                        population, generations, float(probability))  # fmt: skip
+                        population, generations, probability if probability == "as_written" else float(probability))  # fmt: skip
 
 
 def _levers(f: _File, data: dict[str, Any], inline: set, spec: ScenarioSpec, scenario_path: Path,

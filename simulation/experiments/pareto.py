@@ -7,6 +7,8 @@
 
   1. the *cheapest design that meets the stated probability*: the lowest cost a year among those
      with P(all five emerging clusters hit) >= ``probability`` (ties: the higher probability);
+     ``probability = "as_written"`` states the probability the policy as written reaches in the
+     same futures: the cheapest design that does at least as well;
   2. the *most robust design at today's budget*: the highest P(all five) (ties: the better worst
      cluster, then the faster median city growth, then the cheaper) among those costing no more
      than the policy as written does in the same futures;
@@ -110,16 +112,20 @@ def briefing(plan: OptimisationPlan, table: pd.DataFrame, front: pd.DataFrame) -
     refs = {name: _design(plan, table[table["reference"] == name].iloc[0]) for name in ("as_written", "least")
             if (table["reference"] == name).any()}  # fmt: skip
     today = refs.get("as_written", {}).get("metrics", {}).get("cost_per_year")
-    out: dict[str, Any] = {"probability": plan.probability, "budget": plan.budget, "today_cost_per_year": today,
+    probability = plan.probability
+    if probability == "as_written":
+        probability = refs.get("as_written", {}).get("metrics", {}).get("p_all_hit")
+    out: dict[str, Any] = {"probability": probability, "probability_rule": "as_written" if plan.probability ==
+                           "as_written" else "stated", "budget": plan.budget, "today_cost_per_year": today,
                            "references": refs, "pareto_designs": len(front), "evaluated_designs": len(table)}  # fmt: skip
     has = set(front.columns)
     picks: dict[str, Any] = {}
-    if {"p_all_hit", "cost_per_year"} <= has:
-        meets = front[front["p_all_hit"] >= plan.probability - 1e-12]
+    if {"p_all_hit", "cost_per_year"} <= has and probability is not None:
+        meets = front[front["p_all_hit"] >= probability - 1e-12]
         picks["cheapest_meeting_probability"] = _pick(plan, meets.sort_values(["cost_per_year", "p_all_hit"],
                                                                               ascending=[True, False], kind="stable"),
                                                       f"no design on the Pareto set reaches P(all five) >= "
-                                                      f"{plan.probability:g}")  # fmt: skip
+                                                      f"{probability:g}")  # fmt: skip
         if today is not None:
             within = front[front["cost_per_year"] <= today + 1e-9]
             order = [c for c in ("p_all_hit", "worst_p_hit", "city_cagr_median", "cost_per_year") if c in has]

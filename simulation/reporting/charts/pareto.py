@@ -159,6 +159,11 @@ def _frontier_title(briefing: dict[str, Any], lang: str) -> str:
     wm = written.get("metrics", {})
     if cheap.get("design") is not None and wm.get("cost_per_year") is not None:
         c = cheap["metrics"]
+        if briefing.get("probability_rule") == "as_written":
+            return tr(lang, f"The policy as written reaches P(all five) = {p:.2f} for {wm['cost_per_year']:.0f} 亿元 a "
+                            f"year; the cheapest design doing as well costs {c['cost_per_year']:.0f}",
+                      f"政策原文方案每年 {wm['cost_per_year']:.0f} 亿元，全部达标概率 {p:.2f}；达到同样概率的最低成本方案每年 "
+                      f"{c['cost_per_year']:.0f} 亿元")  # fmt: skip
         return tr(lang, f"P(all five) of at least {p:g} costs {c['cost_per_year']:.0f} 亿元 a year at the cheapest; the "
                         f"policy as written costs {wm['cost_per_year']:.0f} and reaches {wm.get('p_all_hit', 0):.2f}",
                   f"全部达标概率至少 {p:g} 的最低成本为每年 {c['cost_per_year']:.0f} 亿元；政策原文方案每年 "
