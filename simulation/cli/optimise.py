@@ -141,8 +141,8 @@ def briefing_text(brief: dict[str, Any], plan: Any) -> str:
         if chosen is None:
             continue
         if pick == "cheapest_meeting_probability" and brief.get("probability") is not None:
-            rule = ", what the policy as written reaches" if brief.get("probability_rule") == "as_written" else ""
-            en = f"{en} (P(all five) >= {brief['probability']:.2f}{rule})"
+            rule = ", as the policy as written" if brief.get("probability_rule") == "as_written" else ""
+            en = f"cheapest with P(all five) >= {brief['probability']:.2f}{rule}"
         if chosen.get("design") is None:
             lines.append(f"{number}. {en}: {chosen['why_none']}.")
             continue

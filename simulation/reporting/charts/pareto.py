@@ -26,7 +26,7 @@ import pandas as pd
 from simulation.reporting.charts import Chart
 from simulation.reporting.charts.style import KIND_COLOURS, MUTED, OKABE_ITO, bold, finish, new_figure, tr
 from simulation.reporting.labels import label as key_label
-from simulation.reporting.labels import value as key_value
+from simulation.reporting.labels import unit as key_unit
 
 PICKS = {  # pick -> (number, colour, en, zh)
     "cheapest_meeting_probability": ("1", OKABE_ITO["bluish_green"], "cheapest meeting the probability", "达到概率要求的最低成本方案"),
@@ -180,17 +180,16 @@ def _frontier_title(briefing: dict[str, Any], lang: str) -> str:
 
 def parallel_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: dict[str, Any], lang: str) -> Chart:
     identity = manifest.get("identity", {})
-    levers = [(k, lo, hi) for k, lo, hi, _ in identity.get("levers", [])]
-    shares = [(f"{key}.{p}", 0.0, 1.0) for key, parts, _ in identity.get("allocations", []) for p in parts]
+    feasible = designs[designs["feasible"].astype(bool)]
+    axes = [(k, float(lo), float(hi)) for k, lo, hi, _ in identity.get("levers", [])]  # a lever: its range
+    measured = [f"{key}.{p}" for key, parts, _ in identity.get("allocations", []) for p in parts]
     objectives = [o for o, _ in identity.get("objectives", [])]
+    for k in [*measured, *objectives]:  # shares and objectives: lowest to highest among the feasible designs
+        v = feasible[k].astype(float) if len(feasible) else pd.Series([0.0, 1.0])
+        axes.append((k, float(v.min()), float(v.max())))
     front = designs[designs["pareto"].astype(bool)]
-    axes = [*levers, *shares]
-    for o in objectives:
-        v = designs.loc[designs["feasible"].astype(bool), o].astype(float)
-        lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
-        axes.append((o, lo, hi if hi > lo else lo + 1.0))
     n = len(axes)
-    fig, ax = new_figure("double", 9.0)
+    fig, ax = new_figure("double", 9.5)
     xs = np.arange(n)
 
     def scaled(row: Any) -> np.ndarray:
@@ -210,34 +209,46 @@ def parallel_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: di
                     label=f"{number} {tr(lang, en, zh)}")  # fmt: skip
     for i, (k, lo, hi) in enumerate(axes):
         ax.axvline(i, color="#444444", lw=0.6, zorder=0)
-        is_metric = k in objectives
-        fmt = (lambda v: f"{v:.2f}") if is_metric else (lambda v, k=k: key_value(k, v, lang))
-        ax.annotate(fmt(lo), (i, 0), xytext=(0, -3), textcoords="offset points", ha="center", va="top", fontsize=5,
-                    color=MUTED)  # fmt: skip
-        ax.annotate(fmt(hi), (i, 1), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=5,
-                    color=MUTED)  # fmt: skip
-    names = [metric_label(k, lang) if k in objectives else key_label(k, lang) for k, _, _ in axes]
-    ax.set_xticks(xs, [_wrap(t) for t in names], fontsize=5.5)
+        ends = [(0.5, lo, "center")] if hi <= lo else [(0.0, lo, "top"), (1.0, hi, "bottom")]
+        for y, v, va in ends:
+            offset = {"top": -3, "bottom": 3, "center": 0}[va]
+            ax.annotate(_short(v), (i, y), xytext=(2 if va == "center" else 0, offset), textcoords="offset points",
+                        ha="left" if va == "center" else "center", va=va, fontsize=5, color=MUTED)  # fmt: skip
+    names = []
+    for k, _, _ in axes:
+        if k in objectives:
+            names.append(metric_label(k, lang))
+        else:
+            unit = key_unit(k, lang)
+            names.append(key_label(k, lang) + (f" ({unit})" if unit and lang == "en" else f"（{unit}）" if unit else ""))
+    ax.set_xticks(xs, [_wrap(t) for t in names], fontsize=5.2)
     ax.set_yticks([])
     ax.set_ylim(-0.08, 1.08)
-    ax.set_xlim(-0.3, n - 0.7)
+    ax.set_xlim(-0.4, n - 0.6)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="x", length=0, pad=8)
     handles, labels = ax.get_legend_handles_labels()
     title = tr(lang, f"{len(front)} lever mixes are Pareto-optimal; no one of them is best on every objective",
                f"{len(front)} 个政策工具组合为帕累托最优；没有一个组合在所有目标上都最好")
-    subtitle = tr(lang, "Each grey line is a Pareto design: its levers (left) and objectives (right), each axis from its "
-                        "lowest to its highest value",
-                  "每条灰线为一个帕累托方案：左为政策工具取值，右为目标值；各轴从最低值到最高值")  # fmt: skip
+    subtitle = tr(lang, "Each grey line is a Pareto design: its levers (left; each axis the lever's whole range), the "
+                        "fund's split and the objectives (right; each axis from the lowest to the highest value among "
+                        "the designs within the budget)",
+                  "每条灰线为一个帕累托方案：左为政策工具取值（各轴为其全部取值范围），右为基金分配与目标值（各轴从预算内方案的"
+                  "最低值到最高值）")  # fmt: skip
     finish(fig, title, subtitle, source(manifest, designs, lang), legend=(handles, labels, 4))
     caption = tr(lang, "The lever mixes of the Pareto set.", "帕累托方案的政策工具组合。")
     return Chart("pareto_parallel", fig, title, caption)
 
 
+def _short(v: float) -> str:
+    """An axis end: three significant figures, thousands with a comma."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
 def _wrap(text: str, width: int = 14) -> str:
     if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        return "\n".join(text[i : i + 7] for i in range(0, len(text), 7))
+        return "\n".join(text[i : i + 5] for i in range(0, len(text), 5))
     words, lines, line = text.split(), [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width:
