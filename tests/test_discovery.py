@@ -79,9 +79,10 @@ def test_discover_recovers_the_planted_box(planted_sweep) -> None:
 def test_a_box_is_densest_within_the_coverage_floor() -> None:
     trajectory = pd.DataFrame({"id": range(5), "coverage": [1.0, 0.9, 0.7, 0.45, 0.2],
                                "density": [0.1, 0.3, 0.6, 0.9, 1.0], "res_dim": [0, 1, 2, 2, 3]})  # fmt: skip
-    assert sd.choose_box(trajectory, 0.5) == 2
-    assert sd.choose_box(trajectory, 0.4) == 3
-    assert sd.choose_box(trajectory, 0.99) == 0
+    assert sd.candidate_boxes(trajectory, 0.5) == [2, 1, 0]
+    assert sd.candidate_boxes(trajectory, 0.4)[0] == 3
+    assert sd.candidate_boxes(trajectory, 0.99) == [0]
+    assert sd.candidate_boxes(trajectory, 1.01) == [0]  # none covers enough: the whole space
 
 
 def test_no_failure_or_all_failures_is_refused(planted_sweep) -> None:

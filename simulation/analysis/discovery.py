@@ -9,13 +9,13 @@ PRIM (EMA Workbench's :class:`~ema_workbench.analysis.prim.Prim`, Friedman and F
 used for scenario discovery by Bryant and Lempert 2010) peels the space of the varied
 parameters down to a box where failures are dense. Along its *peeling trajectory* each box has a
 **coverage** (the share of all failing futures that lie inside it), a **density** (the share of
-futures inside it that fail) and a number of restricted dimensions. The box reported is the
-densest one that still covers at least ``min_coverage`` of the failures (fewest restrictions on
-ties); then every restriction whose quasi-p-value (a one-sided binomial test of whether the
-restriction raises the density, Bryant and Lempert 2010) is above ``alpha`` is dropped, the
-least significant first, so that the box says only what the runs support. CART (EMA Workbench's
-:class:`~ema_workbench.analysis.cart.CART`, a scikit-learn tree, depth at most 3) gives a second
-view: the leaf where failures are densest.
+futures inside it that fail) and a number of restricted dimensions. Each of the densest boxes
+covering at least ``min_coverage`` is then tested: every restriction whose quasi-p-value (a
+one-sided binomial test of whether the restriction raises the density, Bryant and Lempert 2010) is
+above ``alpha`` is dropped, the least significant first, and the densest result that still
+covers ``min_coverage`` is reported: the box says only what the runs support. CART (EMA
+Workbench's :class:`~ema_workbench.analysis.cart.CART`, a scikit-learn tree, depth at most 3)
+gives a second view: the leaf where failures are densest.
 
 Everything is computed from the sweep's results folder; :func:`write` saves the tables and
 sentences the charts (:mod:`simulation.reporting.charts.discovery`) and ``simulate discover``
@@ -90,9 +90,9 @@ class Failure:
         """The failure as the subject of a sentence: "Biomedicine misses 10 % a year"."""
         target = labels.value("city_cagr", self.target, lang)  # a growth rate: "10 % a year"
         if self.kind == "all":
-            n = len(EMERGING)
+            n = {5: "five"}.get(len(EMERGING), str(len(EMERGING)))
             return (f"五个新兴产业未能全部达到年均增长 {target}" if lang == "zh"
-                    else f"Fewer than all {n} emerging clusters grow {target}")  # fmt: skip
+                    else f"Fewer than all {n} emerging clusters grow at least {target}")  # fmt: skip
         if self.kind == "miss":
             name = labels.cluster_label(self.cluster, lang)
             return f"{name}未达到年均增长 {target}" if lang == "zh" else f"{name} misses {target}"
@@ -234,10 +234,8 @@ def discover(results: SweepResults, failure: Failure, *, min_coverage: float = M
             raise AnalysisError(f"--box {box}: the peeling trajectory has boxes 0 to {len(trajectory) - 1}")
         chosen = box
     else:
-        chosen = choose_box(trajectory, min_coverage)
-        found.select(chosen)
         with _quiet():
-            chosen, dropped = _drop_insignificant(found, chosen, alpha)
+            found, chosen, dropped = _significant_box(found, min_coverage, alpha)
     found.select(chosen)
     trajectory = found.peeling_trajectory.copy()
     table = _box_table(found, chosen, x)
@@ -264,15 +262,37 @@ def _other_rules(results: SweepResults) -> str:
         if rates else ""
 
 
-def choose_box(trajectory: pd.DataFrame, min_coverage: float) -> int:
-    """The densest box covering at least ``min_coverage`` of the failures (fewest restrictions, then most coverage, on ties)."""
+def candidate_boxes(trajectory: pd.DataFrame, min_coverage: float) -> list[int]:
+    """Ids of the trajectory's boxes covering at least ``min_coverage`` of the failures, densest first
+    (fewest restrictions, then most coverage, on ties); the whole-space box if none does."""
     t = trajectory.reset_index(drop=True)
     candidates = t[t["coverage"] >= min_coverage - 1e-12]
     if candidates.empty:
         candidates = t.iloc[:1]
     order = candidates.assign(neg_density=-candidates["density"].round(12), neg_cov=-candidates["coverage"])
     order = order.sort_values(["neg_density", "res_dim", "neg_cov"], kind="stable")
-    return int(order.iloc[0]["id"])
+    return [int(i) for i in order["id"]]
+
+
+def _significant_box(found: Any, min_coverage: float, alpha: float, tries: int = 12) -> tuple[Any, int, list]:
+    """The densest box, among the peeling trajectory's boxes covering at least ``min_coverage`` with their
+    insignificant restrictions dropped, that still covers ``min_coverage`` (if none does, the densest).
+
+    Each of the ``tries`` densest candidates is tried on a copy of PRIM's box (dropping a restriction adds
+    a box to the trajectory); the copy holding the best result is returned, with its chosen id.
+    """
+    import copy
+
+    results = []
+    for i in candidate_boxes(found.peeling_trajectory, min_coverage)[:tries]:
+        box = copy.deepcopy(found)
+        box.select(i)
+        chosen, dropped = _drop_insignificant(box, i, alpha)
+        row = box.peeling_trajectory.iloc[chosen]
+        results.append((bool(row["coverage"] >= min_coverage - 1e-12), float(row["density"]), -int(row["res_dim"]),
+                        float(row["coverage"]), -i, box, chosen, dropped))  # fmt: skip
+    best = max(results, key=lambda r: r[:5])
+    return best[5], best[6], best[7]
 
 
 def _drop_insignificant(found: Any, chosen: int, alpha: float) -> tuple[int, list[dict[str, Any]]]:

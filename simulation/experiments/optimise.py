@@ -287,7 +287,11 @@ def _algorithm(plan: OptimisationPlan, n_obj: int) -> Any:
     from scipy.stats import qmc
 
     references = [plan.unit(v) for v in plan.references().values()]
-    lhs = qmc.LatinHypercube(d=plan.n_var, rng=np.random.default_rng(plan.seed)).random(plan.population)
+    try:
+        sampler = qmc.LatinHypercube(d=plan.n_var, rng=np.random.default_rng(plan.seed))
+    except TypeError:  # scipy < 1.15 calls it seed
+        sampler = qmc.LatinHypercube(d=plan.n_var, seed=np.random.default_rng(plan.seed))
+    lhs = sampler.random(plan.population)
     start = np.vstack([*references, lhs])[: plan.population]
     if plan.algorithm == "nsga3":
         from pymoo.algorithms.moo.nsga3 import NSGA3
@@ -349,7 +353,7 @@ def _optimise(plan: OptimisationPlan, store: SweepStore, manifest: dict[str, Any
                     if r not in have and (did, r) not in queued:
                         queued.add((did, r))
                         tasks.append((designs[did]["design"], r, seed, values))
-            bar.advance(sum(len(plan.seeds) for _ in ids) - len(tasks))
+            bar.advance(len(set(ids)) * len(plan.seeds) - len(tasks))  # stored runs: replayed, not run
             if tasks:
                 if not started_backend:
                     backend.start(plan.context)
