@@ -63,7 +63,8 @@ def tradeoff_chart(trajectory: pd.DataFrame, findings: dict[str, Any], lang: str
     chosen = trajectory[trajectory["chosen"].astype(bool)].iloc[0]
     ax.scatter([chosen["coverage"]], [chosen["density"]], s=60, facecolors="none", edgecolors=BOX_COLOUR, lw=1.1,
                zorder=3, gid="chosen")  # fmt: skip
-    label = tr(lang, f"chosen box: {int(chosen['res_dim'])} conditions", f"选定区域：{int(chosen['res_dim'])} 个条件")
+    k = int(chosen["res_dim"])
+    label = tr(lang, f"chosen box: {k} condition{'' if k == 1 else 's'}", f"选定区域：{k} 个条件")
     ax.annotate(label, (chosen["coverage"], chosen["density"]), xytext=(-8, -3), textcoords="offset points",
                 ha="right", va="top", fontsize=6, color=BOX_COLOUR, path_effects=bold(BOX_COLOUR, 0.2))  # fmt: skip
     ax.axhline(base, color="#000000", ls="--", lw=0.7, gid="base_rate")
