@@ -180,3 +180,19 @@ def test_bad_optimisation_files_are_one_line_errors(tmp_path, edit, message) -> 
     result = CliRunner().invoke(main, ["optimise", str(path), "--check"])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output and str(path) in result.output
+
+
+def test_an_agency_budget_split_is_an_allocation_too(tmp_path) -> None:
+    from simulation.experiments.optimise_file import load_optimise_file
+
+    text = small_file(tmp_path).read_text(encoding="utf-8").replace(
+        '"levers.funds.guidance.mandate" = ["soft", "mat", "ene", "bio", "semi"]',
+        '"levers.agencies" = ["attraction_share", "matchmaking_share", "finance_share"]')  # fmt: skip
+    path = tmp_path / "agencies.toml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_optimise_file(path)
+    (split,) = loaded.allocations
+    assert split.total == pytest.approx(0.8) and split.keys[0] == "levers.agencies.attraction_share"
+    plan = OptimisationPlan.from_file(loaded)
+    shares = np.asarray(plan.values(np.ones(plan.n_var))[len(loaded.levers):])
+    assert shares.sum() <= 0.8 + 1e-12 and shares == pytest.approx([0.8 / 3] * 3, abs=1e-4)

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from simulation.cli.base import CONTEXT, FiniteFloat, RunError, UserError, cap_workers, cpu_count, default_folder, main
-from simulation.experiments import interrupts
 
 
 @main.command(
@@ -58,7 +57,8 @@ def optimise(file: Path, out: Path | None, workers: int | None, scheduler: str |
     from simulation.cli.chart import FORMATS, LANGS, parse_list
     from simulation.experiments.optimise import OptimisationPlan, run_optimisation
     from simulation.experiments.optimise_file import load_optimise_file
-    from simulation.experiments.sweep import BackendError, DaskBackend, LocalBackend, SweepError, SweepStore
+    from simulation.cli.sweep import runs_kept
+    from simulation.experiments.sweep import DaskBackend, LocalBackend, SweepStore
     from simulation.scenario import ScenarioError
 
     langs, formats = parse_list(lang, LANGS, "--lang"), parse_list(fmt, FORMATS, "--format")
@@ -91,23 +91,9 @@ def optimise(file: Path, out: Path | None, workers: int | None, scheduler: str |
                    f"{loaded.population} x {loaded.generations} generations, each design in {loaded.futures} futures "
                    f"(at most {loaded.n_runs:,} runs) on {backend.description}", err=True)  # fmt: skip
     store = SweepStore(out)
-    again = f"simulate optimise {file} --out {{}} --resume"
-    try:
+    with runs_kept(store, f"simulate optimise {file} --out {{}} --resume"):
         result = run_optimisation(plan, store, backend, resume=resume, overwrite=overwrite, progress=not quiet,
                                   checkpoint=checkpoint, new=new)  # fmt: skip
-    except SweepError as exc:
-        raise UserError(str(exc)) from None
-    except BackendError as exc:
-        raise RunError(f"{exc}; every finished run is saved in {store.folder}: continue with "
-                       f"{again.format(store.folder)}") from None  # fmt: skip
-    except OSError as exc:
-        raise RunError(f"could not write to {store.folder} ({exc.strerror or exc}); every run written before is "
-                       f"kept: continue with {again.format(store.folder)}") from None  # fmt: skip
-    except KeyboardInterrupt as exc:
-        stopped = interrupts.as_interrupted(exc)
-        click.echo(f"Interrupted ({stopped.name}); every finished run is saved in {store.folder}. Continue with:\n"
-                   f"  {again.format(store.folder)}", err=True)  # fmt: skip
-        raise click.exceptions.Exit(stopped.exit_code) from None
     from simulation.cli.discover import save_charts
     from simulation.reporting.charts import pareto as pareto_charts
 

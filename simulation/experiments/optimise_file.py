@@ -155,9 +155,8 @@ def load_optimise_file(path: str | Path, overrides: tuple[str, ...] | list[str] 
     if not levers and not allocations:
         raise f.error('list the levers to choose, e.g. "levers.agencies.budget" = { range = [0.05, 0.8] }',
                       ("levers",))  # fmt: skip
-    keys = [lv.key for lv in levers] + [k for a in allocations for k in a.keys]
-    clash = next((k for k in keys if any(k.startswith(a.key + ".") for a in allocations) and k not in
-                  [x for a in allocations for x in a.keys]), None)  # fmt: skip
+    split = {k for a in allocations for k in a.keys}
+    clash = next((lv.key for lv in levers if lv.key in split), None)
     if clash:
         raise f.error("is re-split by [allocations] too; remove one", ("levers", clash))
 
