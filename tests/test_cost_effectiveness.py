@@ -15,6 +15,7 @@ from simulation.cli import main
 from simulation.experiments.design import Parameter, make_design
 from simulation.experiments.sweep import LocalBackend, SweepPlan, run_sweep
 from simulation.reporting import cost_effectiveness
+from simulation.reporting.charts.style import scenario_label
 
 MONEY = ["fiscal_cost", "revenue_total", "value_added_total", "revenue_per_yi", "value_added_per_yi", "city_cagr"]
 
@@ -70,7 +71,7 @@ def test_the_report_states_cost_and_effects_per_yi_from_the_summary(summary) -> 
     assert "not effects" in text and numbers["value_added_per_yi"] == cost["value_added_per_yi"]
     text, numbers = sentences[2]  # the baseline has a counterfactual (business_as_usual)
     block = summary["counterfactual"]
-    assert block["scenario"] in text and numbers["extra_cost"] == block["extra_cost"]["mean"]
+    assert scenario_label(block["scenario"], "en") in text and numbers["extra_cost"] == block["extra_cost"]["mean"]
     if block["value_added_per_yi"]["ratio"] is not None:
         assert f"{block['value_added_per_yi']['ratio']:.2f} 亿元 of value added per extra 亿" in text
     zh = cost_effectiveness.findings(summary, "zh")
