@@ -45,7 +45,8 @@ def test_analyze_reports_value_added_per_yi_as_a_ratio_of_totals(money_sweep) ->
     runs = pd.read_parquet(money_sweep / "runs")
     for point, group in runs.groupby("point"):
         expected = group["value_added_total"].sum() / group["fiscal_cost"].sum()
-        assert points.loc[points["point"] == point, "value_added_per_yi"].item() == pytest.approx(expected, rel=1e-5)  # %.6g
+        got = points.loc[points["point"] == point, "value_added_per_yi"].item()
+        assert got == pytest.approx(expected, rel=1e-5)  # written with %.6g
         assert expected != pytest.approx(group["value_added_per_yi"].mean())  # not the mean of the runs' ratios
 
 

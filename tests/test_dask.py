@@ -141,7 +141,8 @@ def test_killing_a_worker_mid_sweep_still_gives_identical_results(cluster, tmp_p
 
 def test_an_optimisation_on_dask_is_identical_to_the_local_run(cluster, tmp_path) -> None:
     text = (ROOT / "experiments" / "optimise.toml").read_text(encoding="utf-8")
-    text = text.replace('"../scenarios/baseline.toml"', f'"{BASELINE.as_posix()}"').replace("futures = 8 ", "futures = 2 ")
+    text = text.replace('"../scenarios/baseline.toml"', f'"{BASELINE.as_posix()}"')
+    text = text.replace("futures = 8 ", "futures = 2 ")
     text = text.replace("population = 12", "population = 4").replace("generations = 5", "generations = 2")
     text += ('\n[set]\n"simulation.below_scale_ratio" = 0.0\n"simulation.end_year" = 2021\n'
              '"simulation.steps_per_year" = 1\n')  # fmt: skip

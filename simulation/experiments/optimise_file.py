@@ -206,7 +206,8 @@ def load_optimise_file(path: str | Path, overrides: tuple[str, ...] | list[str] 
 
     return OptimiseFile(path, path.stem, description, text, scenario, seed, futures, tuple(levers),
                         tuple(allocations), tuple(objectives), None if budget is None else float(budget), algorithm,
-                        population, generations, probability if probability == "as_written" else float(probability))  # fmt: skip
+                        population, generations,
+                        probability if probability == "as_written" else float(probability))  # fmt: skip
 
 
 def _levers(f: _File, data: dict[str, Any], inline: set, spec: ScenarioSpec, scenario_path: Path,

@@ -118,7 +118,8 @@ def metric(name: str) -> Metric:
     stat, sep, column = name.partition(":")
     if sep and column and stat in ("mean", "median"):
         compute = _mean(column) if stat == "mean" else _quantile(column, 0.5)
-        return Metric(name, compute, (column,), "max", f"{stat} of {column}", f"{column} 的{'均值' if stat == 'mean' else '中位数'}")
+        zh = f"{column} 的{'均值' if stat == 'mean' else '中位数'}"
+        return Metric(name, compute, (column,), "max", f"{stat} of {column}", zh)
     raise KeyError(name)
 
 

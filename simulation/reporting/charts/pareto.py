@@ -98,7 +98,8 @@ def frontier_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: di
     if len(envelope):
         ax.step(envelope[:, 0], envelope[:, 1], where="post", color=PARETO_COLOUR, lw=0.9, zorder=2, gid="frontier")
     refs = briefing.get("references", {})
-    marks = [("as_written", "D", tr(lang, "policy as written", "政策原文方案")), ("least", "s", tr(lang, "least support", "最低支持方案"))]
+    marks = [("as_written", "D", tr(lang, "policy as written", "政策原文方案")),
+             ("least", "s", tr(lang, "least support", "最低支持方案"))]
     for name, marker, text in marks:
         ref = refs.get(name)
         if ref and ref["metrics"].get(xm) is not None and ref["metrics"].get(ym) is not None:
