@@ -31,13 +31,14 @@ setup(
         "dask[distributed]>=2024.8",
         "scoringrules>=0.11",  # CRPS of ensembles (weighted) and closed forms, for the backtest
         "pyabc>=0.13",  # ABC-SMC for data assimilation (simulate assimilate, simulate backtest)
+        "ema-workbench>=3.0",  # PRIM and CART for `simulate discover` (scenario discovery)
+        "pymoo>=0.6.1",  # NSGA-II/III for `simulate optimise` (ask-and-tell, seeded)
     ],
     extras_require={
         "test": [
             "pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9",
             "playwright>=1.45",  # drives Debian's chromium for the dashboard test (no `playwright install`)
             "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29",  # executes examples/quickstart.ipynb
-            "ema-workbench>=3.0",  # examples/ema_workbench.py
         ],
         "ema": ["ema-workbench>=3.0"],
         "slurm": ["dask-jobqueue>=0.9"],

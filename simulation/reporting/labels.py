@@ -300,3 +300,42 @@ def index_unit(index_name: str, outcome_name: str | None, lang: str) -> str:
     if code == "pct_per_year":
         return "pp a year" if lang == "en" else "个百分点/年"
     return u.text
+
+
+# --- in sentences (scenario discovery, optimisation) ------------------------------------------
+
+
+def _of_key(key: str, lang: str) -> Label:
+    """A scenario key's label, or else an outcome column's (sweeps mix both)."""
+    key = str(key)
+    if key.startswith(("levers.", "uncertainties.", "simulation.", "targets.", "unit:")) or not has_outcome(key):
+        return parameter(key, lang)
+    return outcome(key, lang)
+
+
+def name(key: str, lang: str = "en") -> str:
+    """A key's name inside a sentence: 'market growth for Biomedicine', 'R&D subsidy budget'."""
+    text = _of_key(key, lang).text
+    if lang == "en" and text[1:2].islower():
+        text = text[:1].lower() + text[1:]
+    return text
+
+
+def unit_text(key: str, lang: str = "en") -> str:
+    """A key's unit as readers see it ('% a year', '亿元'); '' for a number without one."""
+    return _of_key(key, lang).unit.text
+
+
+def key_value(key: str, x: Any, lang: str = "en") -> str:
+    """A value of a key with its unit, as readers see it: '6.02 % a year', '7,500 mu a year'."""
+    return _of_key(key, lang).value(x, lang)
+
+
+def share(x: float, lang: str = "en") -> str:
+    """A share as a percentage: '84 %' (en), '84%' (zh)."""
+    return f"{x * 100:.0f}{'%' if lang == 'zh' else ' %'}"
+
+
+def sentence_start(text: str) -> str:
+    """The text with its first letter a capital (English)."""
+    return text[:1].upper() + text[1:]
