@@ -79,16 +79,21 @@ def comparison(tmp_path_factory) -> Path:
 
 def test_paired_intervals_are_narrower_than_unpaired(comparison) -> None:
     table = pd.read_csv(comparison / "comparison.csv")
-    assert set(table.measure) == {"cagr", "p_hit", "p_keeps_pace"}
+    assert set(table.measure) == {"cagr", "p_hit", "p_keeps_pace", "p_all_hit", "public_cost", "revenue_total",
+                                  "value_added_total", "revenue_per_yi", "value_added_per_yi"}
+    ratios = table[table.measure.str.endswith("_per_yi")]
+    table = table[~table.measure.str.endswith("_per_yi")]  # ratios have no unpaired interval
     cagr = table[table.measure == "cagr"]
     assert len(cagr) == 11 and (cagr.n >= 18).all()  # a CAGR is undefined where start revenue is not positive
     assert (cagr.paired_width < cagr.unpaired_width).all(), cagr[["cluster", "paired_width", "unpaired_width"]]
     assert (cagr.paired_width < 0.5 * cagr.unpaired_width).mean() >= 0.8  # common random numbers pay off
-    shares = table[table.measure != "cagr"]
+    shares = table[table.measure.str.startswith("p_")]
     assert (shares.paired_width <= shares.unpaired_width + 1e-12).all()
     assert shares.paired_width.sum() < shares.unpaired_width.sum()
     # each interval holds its estimate
     assert ((table.paired_low <= table["diff"] + 1e-12) & (table["diff"] <= table.paired_high + 1e-12)).all()
+    finite = ratios.dropna(subset=["diff"])
+    assert ((finite.paired_low <= finite["diff"]) & (finite["diff"] <= finite.paired_high)).all()
 
 
 def test_both_scenarios_ran_the_same_seeds_and_are_full_results_folders(comparison) -> None:
@@ -123,14 +128,14 @@ def test_comparison_charts_show_the_table(comparison) -> None:
     fig = {c.name: c for c in made}["paired_differences"].figure
     order = {c: i for i, c in enumerate([*CLUSTER_ORDER, "city"])}
     for gid, measures in (("cagr", ["cagr"]), ("target", ["p_hit", "p_keeps_pace"])):
-        rows = table[table.measure.isin(measures) & (table.cluster != "other")]
+        rows = table[table.measure.isin(measures) & table.kind.isin(["emerging", "pillar", "city"])]
         rows = rows.sort_values("cluster", key=lambda s: s.map(order))  # the house order, top to bottom
         (lines,) = fig.findobj(lambda a, g=f"paired:{gid}": a.get_gid() == g and isinstance(a, LineCollection))
         seg = np.array(lines.get_segments())
         top_down = np.argsort(-seg[:, 0, 1])
         np.testing.assert_allclose(seg[top_down, :, 0], rows[["paired_low", "paired_high"]].to_numpy(), rtol=1e-9)
     # beside the mean's CI, the spread of the per-replicate effects (it does not shrink with more replicates)
-    cagr = table[(table.measure == "cagr") & (table.cluster != "other")].sort_values("cluster", key=lambda s: s.map(order))
+    cagr = table[(table.measure == "cagr") & table.kind.isin(["emerging", "pillar", "city"])].sort_values("cluster", key=lambda s: s.map(order))
     assert ((cagr.spread_p5 <= cagr.paired_low + 1e-12) & (cagr.paired_high <= cagr.spread_p95 + 1e-12)).all()
     from matplotlib.patches import Rectangle
 

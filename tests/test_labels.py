@@ -41,8 +41,12 @@ def test_every_experiment_parameter_has_a_label() -> None:
     for path in sorted((ROOT / "experiments").glob("*.toml")):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         for name, value in data.get("parameters", {}).items():
-            key = value["key"] if isinstance(value, dict) and "key" in value else name  # calibration files name keys
-            assert labels.has_parameter(key), (path.name, key)
+            if name == "keys" and isinstance(value, list):  # the assimilation file lists its keys
+                keys = value
+            else:
+                keys = [value["key"] if isinstance(value, dict) and "key" in value else name]  # calibration names keys
+            for key in keys:
+                assert labels.has_parameter(key), (path.name, key)
 
 
 def test_every_outcome_a_sweep_or_a_summary_names_has_a_label() -> None:

@@ -22,7 +22,9 @@ CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "goog
 SHORT = {"ngei": "Electronics", "hem": "High-end equipment", "tex": "Textiles & apparel", "food": "Food & beverages",
          "soft": "Software & IT services", "mat": "New materials", "ene": "New energy", "bio": "Biomedicine",
          "semi": "Semiconductors"}
-RUN_CHARTS = 5  # fan_emerging, target_probability, pillars_vs_city, towns_growth, towns_floor: each once
+# fan_emerging, target_probability, pillars_vs_city, towns_growth, towns_floor, and paired_differences (a
+# baseline run carries its business-as-usual counterfactual): each once
+RUN_CHARTS = 6
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +87,12 @@ def test_html_is_self_contained_and_a_briefing(report) -> None:
     # the levers in words, not the scenario file; a short provenance, not the manifest
     assert "<pre>" not in html and "[levers.subsidy]" not in html and "rd_budget" not in text
     assert "R&D subsidy budget 1 billion CNY a year" in text and "New floor per unit of land" in text
-    assert '"root_seed"' not in text and "seeds" not in text
+    assert '"root_seed"' not in text and '"seeds"' not in text  # no manifest dump
     for section in ("Key findings", "Charts", "Summary tables", "The levers as run", "Limitations and validation",
                     "Provenance"):
         assert f"<h2>{section}</h2>" in html, section
-    assert "What the policy adds" not in text  # no comparison and no counterfactual: no such section
+    # a baseline run carries its counterfactual (business as usual, same seeds): what the policy adds
+    assert "<h2>What the policy adds</h2>" in html and "Baseline against Business as usual" in text
     assert not re.search(r"\d 100 million CNY", text) and "trillion CNY" in text  # never "29,311 100 million CNY"
 
 
@@ -176,7 +179,7 @@ def test_optional_blocks_are_rendered_when_present(folder, tmp_path) -> None:
     bio["hit"].update(parameter_low=0.05, parameter_high=0.98)
     summary["all_emerging"] = {"count": 3, "p": 0.25, "ci_low": 0.09, "ci_high": 0.53}
     summary["public_cost"] = {"total": {"median": 512.0, "p5": 430.0, "p95": 600.0},
-                              "by_programme": {"subsidy": {"median": 50.0, "p5": 45.0, "p95": 52.0}, "talent": 40.0},
+                              "by_programme": {"rd_grants": {"median": 50.0, "p5": 45.0, "p95": 52.0}, "talent_subsidy": 40.0},
                               "revenue_per_yi": {"median": 12.5}}
     summary["counterfactual"] = {
         "scenario": "business_as_usual", "replicates": 12,
@@ -204,11 +207,11 @@ def test_optional_blocks_are_rendered_when_present(folder, tmp_path) -> None:
     text = text_of(html)
     assert "<h2>What the policy adds</h2>" in html and "Baseline against Business as usual" in text
     assert "+0.80 [+0.50, +1.10]" in text.replace("\u2212", "-") and "-0.4 – +2.0" in text.replace("\u2212", "-")
-    assert html.count("<svg") == RUN_CHARTS + 1  # and the paired effects chart
+    assert html.count("<svg") == RUN_CHARTS  # the paired effects chart from the (replaced) counterfactual block
     assert "It spends 30 billion CNY more public money than Business as usual" in text
     assert "each extra yuan comes with 4.2 yuan more revenue in the nine policy clusters (95 % CI 1.5 to 6.9)" in text
     assert "All five together may or may not reach 10 % a year: P = 0.25" in text
-    assert "<h2>Public cost</h2>" in html and "R&D and fiscal subsidies" in text and "Talent subsidies" in text
+    assert "<h2>Public cost</h2>" in html and "R&D grants" in text and "Talent subsidies" in text
     assert "51.2 billion CNY" in text  # 512 亿元
     assert "Validation scorecard: 1 of 2 pass" in text and "Entry and exit, share of firms a year" in text
     assert "Backtest" in text and "City industry, growth" in text

@@ -4,7 +4,7 @@ The table is ``labels.toml`` beside this module. Charts, ``simulate analyze`` an
 ask it for the name of a scenario key (``levers.land.floor_multiplier``), an outcome
 (``p_hit_semi``, ``cagr.city``), a cluster, scenario, lever, fund, shock event, sensitivity
 index or validation moment, and for how a value is shown in each language (English in billion
-CNY, Chinese in 亿元 or 万元). Keys with ``{cluster}``, ``{fund}`` or ``{event}`` in them stand
+CNY, Chinese in 亿元 or 万元). Keys with ``{cluster}``, ``{fund}``, ``{event}`` or ``{year}`` in them stand
 for a family of keys (``uncertainties.demand.growth.{cluster}``).
 
 A key the table does not know gets a humanised fallback (so a new model key never breaks a
@@ -25,7 +25,7 @@ from typing import Any
 from simulation.datapack import CLUSTERS
 
 LANGS = ("en", "zh")
-_PLACEHOLDER = re.compile(r"\{(cluster|fund|event)\}")
+_PLACEHOLDER = re.compile(r"\{(cluster|fund|event|year|programme)\}")
 
 
 @cache
@@ -233,7 +233,8 @@ def _match(rows: dict[str, Any], key: str) -> tuple[dict[str, Any], dict[str, st
 
 
 def _fill(text: str, groups: dict[str, str], lang: str) -> str:
-    names = {"cluster": cluster, "fund": fund, "event": event}
+    names = {"cluster": cluster, "fund": fund, "event": event, "year": lambda value, lang: value,
+             "programme": lambda value, lang: programme(value, lang).lower() if lang == "en" else programme(value, lang)}
     for name, value in groups.items():
         text = text.replace("{" + name + "}", names[name](value, lang))
     return text
@@ -283,7 +284,8 @@ def outcome(name: str, lang: str) -> Label:
 
 
 def has_outcome(name: str) -> bool:
-    return _match(table()["outcomes"], _outcome_key(name)) is not None
+    found = _match(table()["outcomes"], _outcome_key(name))
+    return found is not None and all(v in table()["programmes"] for k, v in found[1].items() if k == "programme")
 
 
 def index_unit(index_name: str, outcome_name: str | None, lang: str) -> str:
