@@ -15,7 +15,8 @@ from simulation.cli import main
 from simulation.experiments.design import Parameter, make_design
 from simulation.experiments.sweep import LocalBackend, SweepPlan, run_sweep
 from simulation.reporting import cost_effectiveness
-from simulation.reporting.charts.style import scenario_label
+from simulation.reporting.labels import scenario as scenario_label
+from simulation.reporting.wording import money
 
 MONEY = ["fiscal_cost", "revenue_total", "value_added_total", "revenue_per_yi", "value_added_per_yi", "city_cagr"]
 
@@ -67,23 +68,23 @@ def test_the_report_states_cost_and_effects_per_yi_from_the_summary(summary) -> 
     sentences = cost_effectiveness.findings(summary, "en")
     cost = summary["public_cost"]
     text, numbers = sentences[0]
-    assert numbers["median"] == cost["total"]["median"] and f"{cost['total']['median']:,.0f} 亿元" in text
+    assert numbers["median"] == cost["total"]["median"] and money(cost["total"]["median"], "en") in text
     text, numbers = sentences[1]
     assert "not effects" in text and numbers["value_added_per_yi"] == cost["value_added_per_yi"]
     text, numbers = sentences[2]  # the baseline has a counterfactual (business_as_usual)
     block = summary["counterfactual"]
     assert scenario_label(block["scenario"], "en") in text and numbers["extra_cost"] == block["extra_cost"]["mean"]
     if block["value_added_per_yi"]["ratio"] is not None:
-        assert f"{block['value_added_per_yi']['ratio']:.2f} 亿元 of value added per extra 亿" in text
+        assert f"each extra yuan adds {block['value_added_per_yi']['ratio']:.2f} yuan of value added" in text
     zh = cost_effectiveness.findings(summary, "zh")
     assert len(zh) == len(sentences) and "财政支出" in zh[0][0]
     caption, header, rows = cost_effectiveness.table(summary, "en")
-    assert len(header) == 2 and any("per extra 亿" in r[0] for r in rows)
+    assert len(header) == 2 and any("per extra yuan" in r[0] for r in rows)
 
 
 def test_no_effect_per_yi_without_a_clearly_positive_extra_cost(summary) -> None:
     block = dict(summary["counterfactual"])
     block["value_added_per_yi"] = {"ratio": None, "ci_low": None, "ci_high": None}
     text, _ = cost_effectiveness.findings({**summary, "counterfactual": block}, "en")[2]
-    assert "no effect per 亿 is stated" in text
+    assert "no effect per yuan is stated" in text
     assert cost_effectiveness.findings({**summary, "public_cost": None}) == []

@@ -185,6 +185,7 @@ def test_optional_blocks_are_rendered_when_present(folder, tmp_path) -> None:
         "scenario": "business_as_usual", "replicates": 12,
         "extra_cost": {"mean": 300.0, "ci_low": 280.0, "ci_high": 320.0, "p5": 250.0, "p95": 350.0},
         "revenue_per_yi": {"ratio": 4.2, "ci_low": 1.5, "ci_high": 6.9},
+        "value_added_per_yi": {"ratio": 1.1, "ci_low": 0.4, "ci_high": 1.8},
         "clusters": [{"cluster": c, "kind": "emerging" if c in EMERGING else "pillar",
                       "cagr": {"mean": 0.8, "ci_low": 0.5, "ci_high": 1.1, "p5": -0.4, "p95": 2.0},
                       ("p_hit" if c in EMERGING else "p_keeps_pace"): {"diff": 0.1, "ci_low": -0.05, "ci_high": 0.25}}
@@ -208,8 +209,8 @@ def test_optional_blocks_are_rendered_when_present(folder, tmp_path) -> None:
     assert "<h2>What the policy adds</h2>" in html and "Baseline against Business as usual" in text
     assert "+0.80 [+0.50, +1.10]" in text.replace("\u2212", "-") and "-0.4 – +2.0" in text.replace("\u2212", "-")
     assert html.count("<svg") == RUN_CHARTS  # the paired effects chart from the (replaced) counterfactual block
-    assert "It spends 30 billion CNY more public money than Business as usual" in text
-    assert "each extra yuan comes with 4.2 yuan more revenue in the nine policy clusters (95 % CI 1.5 to 6.9)" in text
+    assert "Against Business as usual (the same futures), the policy spends 30 billion CNY more public money" in text
+    assert "each extra yuan adds 1.10 yuan of value added (95 % CI 0.40 to 1.80) and 4.20 yuan of revenue" in text
     assert "All five together may or may not reach 10 % a year: P = 0.25" in text
     assert "<h2>Public cost</h2>" in html and "R&D grants" in text and "Talent subsidies" in text
     assert "51.2 billion CNY" in text  # 512 亿元

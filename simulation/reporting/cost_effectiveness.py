@@ -4,9 +4,9 @@ For the briefing report (:mod:`simulation.reporting.report` calls :func:`finding
 :func:`table`), beside the growth findings:
 
 * the public cost over the run (the fiscal ledger: median and 90 % interval, and a year);
-* revenue and value added of the nine policy clusters per 亿 of public money: *ratios of totals*,
+* revenue and value added of the nine policy clusters per yuan of public money: *ratios of totals*,
   said to be so (most of that revenue would be there without the policy);
-* with a counterfactual, the *effect* per 亿: extra value added and revenue per extra 亿 of public
+* with a counterfactual, the *effect* per yuan: extra value added and revenue per extra yuan of public
   money against the counterfactual in the same futures (ratio of mean paired effects, 95 %
   delta-method interval), beside the effect on the city's growth; no number when the extra cost
   is not clearly positive.
@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulation.reporting.charts.style import scenario_label, tr
+from simulation.reporting import labels, wording
+from simulation.reporting.charts.style import tr
 
 #: (sentence, the numbers it states) pairs: the report wraps them as its findings.
 Sentence = tuple[str, dict[str, float]]
@@ -29,6 +30,10 @@ def _ok(*xs: Any) -> bool:
     return all(x is not None and math.isfinite(float(x)) for x in xs)
 
 
+def _money(x: float, lang: str) -> str:
+    return wording.money(float(x), lang)
+
+
 def findings(summary: dict[str, Any], lang: str = "en") -> list[Sentence]:
     """Sentences about public cost and what it buys (see the module docstring); [] if the summary has no cost."""
     cost = summary.get("public_cost")
@@ -36,20 +41,23 @@ def findings(summary: dict[str, Any], lang: str = "en") -> list[Sentence]:
         return []
     start, end = summary["start_year"], summary["end_year"]
     t = cost["total"]
+    spread = _ok(t.get("p5"), t.get("p95"))
     out: list[Sentence] = [(tr(
         lang,
-        f"The policy spends {t['median']:,.0f} 亿元 of public money from {start + 1} to {end} (median; 90 % of "
-        f"replicates between {t['p5']:,.0f} and {t['p95']:,.0f}), about {cost['per_year_median']:,.0f} 亿元 a year.",
-        f"{start + 1}–{end} 年财政支出 {t['median']:,.0f} 亿元（中位数；90% 的重复介于 {t['p5']:,.0f} 与 "
-        f"{t['p95']:,.0f} 亿元之间），约每年 {cost['per_year_median']:,.0f} 亿元。",
-    ), {"median": t["median"], "p5": t["p5"], "p95": t["p95"], "per_year": cost["per_year_median"]})]
+        f"Public money spent on the programmes in {start + 1}–{end}: {_money(t['median'], 'en')} (median"
+        + (f"; 90 % of model runs {_money(t['p5'], 'en')}–{_money(t['p95'], 'en')}" if spread else "")
+        + (f"), about {_money(cost['per_year_median'], 'en')} a year." if _ok(cost.get("per_year_median")) else ")."),
+        f"{start + 1}–{end} 年各项政策的财政支出为 {_money(t['median'], 'zh')}（中位数"
+        + (f"；90% 的模拟结果介于 {_money(t['p5'], 'zh')}–{_money(t['p95'], 'zh')}" if spread else "")
+        + (f"），约每年 {_money(cost['per_year_median'], 'zh')}。" if _ok(cost.get("per_year_median")) else "）。"),
+    ), {"median": t["median"], "p5": t.get("p5"), "p95": t.get("p95"), "per_year": cost.get("per_year_median")})]
     r, v = cost.get("revenue_per_yi"), cost.get("value_added_per_yi")
     if _ok(r, v):
         out.append((tr(
             lang,
-            f"Each 亿 of public money goes with {r:,.0f} 亿元 of the nine policy clusters' revenue and {v:,.0f} 亿元 of "
-            "their value added (medians of ratios of totals, not effects: most of it would be there without the policy).",
-            f"每亿元财政资金对应九个政策集群营业收入 {r:,.0f} 亿元、增加值 {v:,.0f} 亿元（总量之比的中位数，并非政策效果："
+            f"Each yuan of it goes with {r:,.0f} yuan of the nine policy clusters' revenue and {v:,.0f} yuan of their "
+            "value added (medians of ratios of totals, not effects: most of it would be there without the policy).",
+            f"每 1 元财政资金对应九个政策集群营业收入 {r:,.0f} 元、增加值 {v:,.0f} 元（总量之比的中位数，并非政策效果："
             "其中大部分没有政策也会存在）。",
         ), {"revenue_per_yi": r, "value_added_per_yi": v}))
     block = summary.get("counterfactual")
@@ -59,9 +67,7 @@ def findings(summary: dict[str, Any], lang: str = "en") -> list[Sentence]:
 
 
 def _effect_sentence(block: dict[str, Any], lang: str) -> Sentence:
-    name = scenario_label(str(block.get("scenario", "?")), lang)
-    if lang == "zh" and name.isascii():
-        name = f" {name} "
+    name = labels.scenario(str(block.get("scenario", "?")), lang)
     extra = block.get("extra_cost") or {}
     va, rev = block.get("value_added_per_yi") or {}, block.get("revenue_per_yi") or {}
     city = ((block.get("city") or {}).get("cagr")) or {}
@@ -73,26 +79,27 @@ def _effect_sentence(block: dict[str, Any], lang: str) -> Sentence:
                      f"to {city['ci_high']:+.2f})")  # fmt: skip
         growth_zh = f"；全市工业增长变化 {city['mean']:+.2f} 个百分点/年（95% 置信区间 {city['ci_low']:+.2f} 至 {city['ci_high']:+.2f}）"
     if not _ok(va.get("ratio"), va.get("ci_low"), va.get("ci_high"), extra.get("mean")):
-        cost_en = f"{extra['mean']:,.0f} 亿元 of extra public money" if _ok(extra.get("mean")) else "the extra public money"
-        cost_zh = f"额外财政支出 {extra['mean']:,.0f} 亿元" if _ok(extra.get("mean")) else "额外财政支出"
-        return (tr(lang, f"Against {name}, {cost_en} is not clearly positive, so no effect per 亿 is stated{growth_en}.",
-                   f"与{name}相比，{cost_zh}并非明显为正，因此不给出每亿元效果{growth_zh}。"), numbers)  # fmt: skip
+        cost_en = f"the extra public money ({_money(extra['mean'], 'en')})" if _ok(extra.get("mean")) else "the extra public money"
+        cost_zh = f"额外财政支出（{_money(extra['mean'], 'zh')}）" if _ok(extra.get("mean")) else "额外财政支出"
+        return (tr(lang, f"Against {name}, {cost_en} is not clearly positive, so no effect per yuan is stated{growth_en}.",
+                   f"与{name}相比，{cost_zh}并非明显为正，因此不给出每元效果{growth_zh}。"), numbers)  # fmt: skip
+    ci = _ok(extra.get("ci_low"), extra.get("ci_high"))
     text = tr(
         lang,
-        f"Against {name} (the same futures), the policy's {extra['mean']:,.0f} 亿元 of extra public money (95 % CI "
-        f"{extra['ci_low']:,.0f}–{extra['ci_high']:,.0f}) adds {va['ratio']:.2f} 亿元 of value added per extra 亿 "
-        f"(95 % CI {va['ci_low']:.2f} to {va['ci_high']:.2f})"
-        + (f" and {rev['ratio']:.2f} 亿元 of revenue" if _ok(rev.get("ratio")) else "") + f"{growth_en}.",
-        f"与{name}相比（相同的未来情景），政策额外财政支出 {extra['mean']:,.0f} 亿元（95% 置信区间 "
-        f"{extra['ci_low']:,.0f}–{extra['ci_high']:,.0f}），每额外 1 亿元带来增加值 {va['ratio']:.2f} 亿元（95% 置信区间 "
-        f"{va['ci_low']:.2f} 至 {va['ci_high']:.2f}）"
-        + (f"、营业收入 {rev['ratio']:.2f} 亿元" if _ok(rev.get("ratio")) else "") + f"{growth_zh}。",
+        f"Against {name} (the same futures), the policy spends {_money(extra['mean'], 'en')} more public money"
+        + (f" (95 % CI {_money(extra['ci_low'], 'en')}–{_money(extra['ci_high'], 'en')})" if ci else "")
+        + f"; each extra yuan adds {va['ratio']:.2f} yuan of value added (95 % CI {va['ci_low']:.2f} to {va['ci_high']:.2f})"
+        + (f" and {rev['ratio']:.2f} yuan of revenue" if _ok(rev.get("ratio")) else "") + f"{growth_en}.",
+        f"与{name}相比（相同的未来情景），政策多支出财政资金 {_money(extra['mean'], 'zh')}"
+        + (f"（95% 置信区间 {_money(extra['ci_low'], 'zh')}–{_money(extra['ci_high'], 'zh')}）" if ci else "")
+        + f"，每多支出 1 元带来增加值 {va['ratio']:.2f} 元（95% 置信区间 {va['ci_low']:.2f} 至 {va['ci_high']:.2f}）"
+        + (f"、营业收入 {rev['ratio']:.2f} 元" if _ok(rev.get("ratio")) else "") + f"{growth_zh}。",
     )
     return text, numbers
 
 
 def table(summary: dict[str, Any], lang: str = "en") -> tuple[str, list[str], list[list[str]]] | None:
-    """(caption, header, rows) of the money: cost, per-亿 ratios and, with a counterfactual, effects per 亿."""
+    """(caption, header, rows) of the money: cost, per-yuan ratios and, with a counterfactual, effects per yuan."""
     cost = summary.get("public_cost")
     if not cost or not _ok((cost.get("total") or {}).get("median")):
         return None
@@ -100,19 +107,22 @@ def table(summary: dict[str, Any], lang: str = "en") -> tuple[str, list[str], li
     def num(x: Any, digits: int = 0) -> str:
         return f"{float(x):,.{digits}f}" if _ok(x) else "–"
 
+    def money(x: Any) -> str:
+        return _money(x, lang) if _ok(x) else "–"
+
     t = cost["total"]
     rows = [
-        [tr(lang, "Public cost over the run, 亿元", "期内财政支出（亿元）"), f"{num(t['median'])} [{num(t['p5'])}, {num(t['p95'])}]"],
-        [tr(lang, "Public cost a year, 亿元", "年均财政支出（亿元）"), num(cost.get("per_year_median"), 1)],
-        [tr(lang, "Revenue per 亿 (ratio of totals)", "每亿元对应营业收入（总量之比）"), num(cost.get("revenue_per_yi"))],
-        [tr(lang, "Value added per 亿 (ratio of totals)", "每亿元对应增加值（总量之比）"), num(cost.get("value_added_per_yi"))],
+        [tr(lang, "Public cost over the run", "期内财政支出"), f"{money(t['median'])} [{money(t.get('p5'))}, {money(t.get('p95'))}]"],
+        [tr(lang, "Public cost a year", "年均财政支出"), money(cost.get("per_year_median"))],
+        [tr(lang, "Revenue per yuan (ratio of totals)", "每元对应营业收入（总量之比）"), num(cost.get("revenue_per_yi"))],
+        [tr(lang, "Value added per yuan (ratio of totals)", "每元对应增加值（总量之比）"), num(cost.get("value_added_per_yi"))],
     ]  # fmt: skip
     block = summary.get("counterfactual")
     if block:
-        for key, en, zh in (("value_added_per_yi", "Extra value added per extra 亿", "每额外亿元带来的增加值"),
-                            ("revenue_per_yi", "Extra revenue per extra 亿", "每额外亿元带来的营业收入")):  # fmt: skip
+        other = labels.scenario(str(block.get("scenario")), lang)
+        for key, en, zh in (("value_added_per_yi", "Extra value added per extra yuan", "每多支出 1 元带来的增加值"),
+                            ("revenue_per_yi", "Extra revenue per extra yuan", "每多支出 1 元带来的营业收入")):  # fmt: skip
             b = block.get(key) or {}
-            other = scenario_label(str(block.get("scenario")), lang)
             rows.append([tr(lang, f"{en} vs {other} [95 % CI]", f"{zh}（对比{other}）[95% 置信区间]"),
                          f"{num(b.get('ratio'), 2)} [{num(b.get('ci_low'), 2)}, {num(b.get('ci_high'), 2)}]"])  # fmt: skip
     caption = tr(lang, "Public money and what it buys", "财政资金及其效益")

@@ -7,7 +7,7 @@ Each :class:`Finding` carries the numbers it states (tests compare them with sum
 
 Optional blocks of summary.json are read when present and skipped when absent:
 ``all_emerging`` (P that all five emerging clusters hit the target), ``public_cost``
-(:func:`cost_finding`) and ``counterfactual`` (:func:`policy_findings`); a ``simulate compare``
+(:func:`money_findings`) and ``counterfactual`` (:func:`policy_findings`); a ``simulate compare``
 folder gives the same policy findings from comparison.json.
 """
 
@@ -165,53 +165,25 @@ def _num(block: Any, key: str = "median") -> float:
         return math.nan
 
 
-def cost_finding(data: dict, lang: str) -> list[Finding]:
-    """From ``public_cost``: {``total``: {median, p5, p95} (亿元 over the run), ``by_programme``:
-    {name: number or {median, ...}}, ``revenue_per_yi`` and ``value_added_per_yi``: number or
-    {median, ...}}."""
-    cost = data.get("public_cost")
-    if not cost or "total" not in cost:
-        return []
-    total = cost["total"]
-    med, lo, hi = _num(total), _num(total, "p5"), _num(total, "p95")
-    years = f"{data['start_year'] + 1}–{data['end_year']}"
-    text = tr(lang, f"Public money spent on the programmes in {years}: {wording.money(med, 'en')} (median"
-                    + (f"; 90 % of model runs {wording.money(lo, 'en')}–{wording.money(hi, 'en')}" if math.isfinite(lo) else "")
-                    + ")",
-              f"{years} 年各项政策的财政支出为 {wording.money(med, 'zh')}（中位数"
-              + (f"；90% 的模拟结果介于 {wording.money(lo, 'zh')}–{wording.money(hi, 'zh')}" if math.isfinite(lo) else "")
-              + "）")
-    return [Finding(text + tr(lang, ".", "。"), {"median": med, "p5": lo, "p95": hi})]
-
-
-def policy_findings(effects, a: str, b: str, lang: str, block: dict | None = None) -> list[Finding]:
-    """What the policy adds: the paired effects' headline (as the paired chart's title), and from a
-    ``counterfactual`` block its extra public cost ({mean, ci_low, ci_high}) and the extra revenue per
-    yuan of it (``revenue_per_yi`` {ratio, ci_low, ci_high}: a ratio of mean effects)."""
+def policy_findings(effects, a: str, b: str, lang: str) -> list[Finding]:
+    """What the policy adds: the paired effects' headline (as the paired chart's title). Its cost and
+    what each extra yuan buys are :mod:`simulation.reporting.cost_effectiveness`'s sentences."""
     from simulation.reporting.charts.paired import headline
 
     cagr = effects[effects["measure"] == "cagr"]
     text = headline(cagr.reset_index(drop=True), a, b, lang) + tr(lang, ".", "。")
-    out = [Finding(text, {"effects": {r.cluster: (r.diff, r.low, r.high) for r in cagr.itertuples()}})]
-    block = block or {}
-    cost = _num(block.get("extra_cost"), "mean")
-    if not math.isfinite(cost):
-        return out
-    other = labels.scenario(b, lang)
-    text = tr(lang, f"It spends {wording.money(cost, 'en')} more public money than {other} (mean of paired runs)",
-              f"比{other}多支出财政资金 {wording.money(cost, 'zh')}（配对模拟的均值）")
-    per = block.get("revenue_per_yi") or {}
-    ratio, low, high = (_num(per, k) for k in ("ratio", "ci_low", "ci_high"))
-    if all(math.isfinite(x) for x in (ratio, low, high)):
-        text += tr(lang, f"; each extra yuan comes with {ratio:,.1f} yuan more revenue in the nine policy clusters "
-                         f"(95 % CI {low:,.1f} to {high:,.1f})",
-                   f"；每多支出 1 元，九个政策集群营业收入多 {ratio:,.1f} 元（95% 置信区间 {low:,.1f} 至 {high:,.1f}）")
-    out.append(Finding(text + tr(lang, ".", "。"), {"extra_cost": cost, "revenue_per_yi": ratio}))
-    return out
+    return [Finding(text, {"effects": {r.cluster: (r.diff, r.low, r.high) for r in cagr.itertuples()}})]
+
+
+def money_findings(data: dict, lang: str) -> list[Finding]:
+    """Public cost, what it goes with, and (with a counterfactual) what each extra yuan adds."""
+    from simulation.reporting import cost_effectiveness
+
+    return [Finding(text, numbers) for text, numbers in cost_effectiveness.findings(data, lang)]
 
 
 def findings(results: ResultsFolder, lang: str = "en") -> list[Finding]:
     """Key findings of one run, in the order a briefing reads them."""
     data = results.summary_data
     return [*emerging_findings(data, lang), *pillar_findings(data, lang), *city_finding(data, lang),
-            *cost_finding(data, lang), *town_findings(results, lang)]
+            *money_findings(data, lang), *town_findings(results, lang)]

@@ -23,7 +23,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulation.reporting import labels, wording
+from simulation.reporting import cost_effectiveness, labels, wording
 from simulation.reporting.charts import Inputs
 from simulation.reporting.charts.layout import scenario_tag
 from simulation.reporting.charts.render import Written, reuse, write_charts
@@ -64,6 +64,7 @@ class Briefing:
     policy_table: Table | None = None
     tables: list[Table] = field(default_factory=list)
     cost: Table | None = None
+    money: Table | None = None
     levers: list[Table] = field(default_factory=list)
     limits: list[str] = field(default_factory=list)
     validation: list[Table] = field(default_factory=list)
@@ -159,12 +160,13 @@ def briefing(inputs: Inputs, run: ResultsFolder, written: Written, lang: str, sc
     except NotApplicable:
         table = None
     if table is not None and len(table):
-        block = data.get("counterfactual") if inputs.comparison is None else None
-        b.policy = policy_findings(table, a_name, b_name, lang, block)
+        b.policy = policy_findings(table, a_name, b_name, lang)
         b.policy_table = effects_table(table, a_name, b_name, lang)
         b.findings = [*b.findings[:1], *b.policy[:1], *b.findings[1:]]
     b.tables = summary_tables(run, lang)
     b.cost = cost_table(run, lang)
+    money = cost_effectiveness.table(data, lang)
+    b.money = Table(*money) if money else None
     b.levers = lever_tables(run, lang)
     b.limits = _limits(inputs, run, lang, b_name)
     card = validation_table(scorecard, lang)
@@ -302,7 +304,7 @@ def _figure_html(written: Written, key: tuple[str, str]) -> str:
 def _all_text(b: Briefing, written: Written, h: dict[str, str]) -> str:
     texts = [b.title, b.lede, b.meta, *(f.text for f in b.findings + b.policy), *h.values(), *b.limits,
              b.validation_note, *(written.captions.get(k, "") for k in b.run_charts + b.policy_charts)]
-    for t in [*b.tables, *b.levers, *b.validation, *(x for x in (b.cost, b.policy_table) if x)]:
+    for t in [*b.tables, *b.levers, *b.validation, *(x for x in (b.cost, b.money, b.policy_table) if x)]:
         texts += [t.caption, t.note, *t.header, *(c for row in t.rows for c in row)]
     texts += [k + v for k, v in b.provenance]
     return " ".join(texts)
@@ -345,7 +347,9 @@ def _html(b: Briefing, written: Written, lang: str) -> str:
     parts.append(f'<p class="note">{e(h["notes"])}</p></section>')
     if b.cost is not None:
         parts.append(f'<section id="cost"><h2>{e(h["cost"])}</h2>')
-        parts += _table_html(b.cost)
+        for t in (b.cost, b.money):
+            if t is not None:
+                parts += _table_html(t)
         parts.append("</section>")
     parts.append(f'<section id="levers"><h2>{e(h["levers"])}</h2>')
     for t in b.levers:
@@ -400,7 +404,7 @@ def _markdown(b: Briefing, written: Written, lang: str, out: Path) -> str:
         lines += _table_md(t)
     lines += [h["notes"], ""]
     if b.cost is not None:
-        lines += [f"## {h['cost']}", "", *_table_md(b.cost)]
+        lines += [f"## {h['cost']}", "", *_table_md(b.cost), *(_table_md(b.money) if b.money else [])]
     lines += [f"## {h['levers']}", ""]
     for t in b.levers:
         lines += _table_md(t)
