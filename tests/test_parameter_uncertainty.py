@@ -60,3 +60,18 @@ def test_invalid_replicates_are_left_out_and_columns_are_units() -> None:
 def test_drawn_values_keep_the_shared_varying_keys() -> None:
     draws = [{"a": 1.0, "b": 2.0, "c": 5.0}, {"a": 2.0, "b": 2.0, "c": 6.0}, {"a": 3.0, "b": 2.0}]
     assert drawn_values(draws).tolist() == [[1.0], [2.0], [3.0]]  # b never varies, c is not in every replicate
+
+
+def test_the_terminal_says_where_p_would_lie_if_the_values_were_known() -> None:
+    from simulation.reporting.console import key_lines
+
+    hit = {"count": 50, "p": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+    data = {"start_year": 2020, "end_year": 2025, "targets": {"emerging_cagr": 10.0},
+            "clusters": [{"name_en": "New energy", "hit": {**hit, "parameter_low": 0.21, "parameter_high": 0.83}},
+                         {"name_en": "Biomedicine", "hit": hit}],
+            "all_emerging": {**hit, "parameter_low": 0.1, "parameter_high": 0.3}}
+    (line,) = [x for x in key_lines(data) if x.startswith("If the uncertain values were known")]
+    assert "New energy 21–83 %" in line and "all five 10–30 %" in line and "Biomedicine" not in line
+    data["clusters"][0]["hit"] = hit
+    del data["all_emerging"]["parameter_low"]
+    assert not [x for x in key_lines(data) if x.startswith("If the uncertain")]
