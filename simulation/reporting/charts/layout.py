@@ -74,8 +74,9 @@ def _split_long(token: str, size: float, width_pt: float, weight: str) -> list[s
     return [*parts, line]
 
 
-_NO_START = set(_BREAK_AFTER + ",.;:!?)%")  # never at the start of a line
-_NO_END = set(_BREAK_BEFORE + "(")  # never at the end of one
+_JOINERS = "/·"  # in units ('%/年', '个/百家企业·年'): never at either end of a line
+_NO_START = set(_BREAK_AFTER + ",.;:!?)%" + _JOINERS)  # never at the start of a line
+_NO_END = set(_BREAK_BEFORE + "(" + _JOINERS)  # never at the end of one
 
 
 def _glued(tokens: list[str]) -> list[str]:
@@ -182,15 +183,28 @@ def source_line(results: ResultsFolder | list[ResultsFolder] | None, lang: str, 
 
     One line: several runs with the same replicates, seed and date are stated once.
     """
-    head = tr(lang, "Source: Dongguan industrial-cluster model", "来源：东莞产业集群模型")
     if results is None:
-        return head + tr(lang, ".", "。")
+        return source_of([], lang)
     many = results if isinstance(results, list) else [results]
-    parts = []
-    for r in dict.fromkeys(_facts(r, lang, paired) for r in many):
-        parts.append(r)
+    return source_of(list(dict.fromkeys(_facts(r, lang, paired) for r in many)), lang)
+
+
+def source_of(facts: list[str], lang: str) -> str:
+    """The source line from facts about the runs ('400 model runs, root seed 20210118, run 2026-12-01'),
+    for charts made from a sweep or an optimisation rather than a results folder."""
+    head = tr(lang, "Source: Dongguan industrial-cluster model", "来源：东莞产业集群模型")
     sep = tr(lang, "; ", "；")
-    return head + sep + sep.join(parts) + tr(lang, ".", "。")
+    return head + "".join(sep + f for f in facts if f) + tr(lang, ".", "。")
+
+
+def run_facts(lang: str, runs: str, seed: int | None = None, date: str = "") -> str:
+    """'<runs>, root seed 20210118, run 2026-12-01' (seed and date only when known)."""
+    parts = [runs]
+    if seed is not None:
+        parts.append(tr(lang, f"root seed {seed}", f"随机种子 {seed}"))
+    if date:
+        parts.append(tr(lang, f"run {date}", f"运行于 {date}"))
+    return tr(lang, ", ", "，").join(parts)
 
 
 def _facts(r: ResultsFolder, lang: str, paired: bool) -> str:
@@ -202,7 +216,7 @@ def _facts(r: ResultsFolder, lang: str, paired: bool) -> str:
     else:
         runs = tr(lang, f"{n}{' paired' if paired else ''} model run{'s' if n != 1 else ''}",
                   f"{n} 次{'配对' if paired else ''}模拟")
-    return tr(lang, f"{runs}, root seed {r.root_seed}, run {r.date}", f"{runs}，随机种子 {r.root_seed}，运行于 {r.date}")
+    return run_facts(lang, runs, r.root_seed, r.date)
 
 
 def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legend: tuple | None = None) -> Figure:
