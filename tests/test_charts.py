@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -128,9 +130,10 @@ def summary(folder: Path) -> pd.DataFrame:
 
 def test_every_single_run_chart_is_made_and_the_rest_say_why_not(english) -> None:
     made, skipped = english
+    # the run carries its business-as-usual counterfactual, so the paired effects are drawn from it alone
     assert set(made) == {f"fan_{c}" for c in EMERGING} | {"fan_emerging", "target_probability", "pillars_vs_city",
-                                                           "towns_growth", "towns_floor"}
-    assert set(skipped) == {"scenario_comparison", "paired_differences", "tornado", "lever_response"}
+                                                           "towns_growth", "towns_floor", "paired_differences"}
+    assert set(skipped) == {"scenario_comparison", "tornado", "lever_response"}
     assert all(skipped.values())
 
 
@@ -248,9 +251,10 @@ def test_one_short_source_line_and_the_scenario_in_every_subtitle(english, folde
     manifest = json.loads((folder / "manifest.json").read_text())
     for chart in english[0].values():
         text = text_of(chart.figure, "source")
-        assert str(manifest["root_seed"]) in text and f"{manifest['replicates']} model runs" in text
+        runs = f"{manifest['replicates']} {'paired ' if chart.name == 'paired_differences' else ''}model runs"
+        assert str(manifest["root_seed"]) in text and runs in text
         assert manifest["ended"][:10] in text and text.count("Source") == 1
-        assert text_of(chart.figure, "title") and text_of(chart.figure, "subtitle").startswith("Baseline scenario")
+        assert text_of(chart.figure, "title") and text_of(chart.figure, "subtitle").startswith(("Baseline scenario", "Baseline vs Business as usual"))
 
 
 def test_house_sizes_are_a4_columns(english) -> None:
@@ -353,7 +357,7 @@ def test_simulate_chart_writes_every_chart_in_every_format_and_language_without_
     assert not glyphs, glyphs
     names = {f"fan_{c}" for c in EMERGING} | {"fan_emerging", "target_probability", "pillars_vs_city",
                                              "towns_growth", "towns_floor", "tornado_p_hit.ene", "tornado_cagr.city",
-                                             "lever_response"}
+                                             "lever_response", "paired_differences"}
     for lang in ("en", "zh"):
         files = {p.name for p in (out / lang).iterdir()}
         assert files == {f"{n}.{ext}" for n in names for ext in ("png", "svg", "pdf")}, lang
@@ -428,3 +432,20 @@ def test_axes_are_fixed_across_scenarios(folder, tmp_path) -> None:
     both = Inputs(runs=[ResultsFolder(folder), ResultsFolder(other)], focus_run=ResultsFolder(other))
     made, _ = charts_for(both, "en")
     assert made["fan_ene"].figure.axes[0].get_ylim() == limits[0][0]
+
+
+def test_forked_chart_workers_stop_while_the_cli_holds_signals_back(folder, tmp_path) -> None:
+    """`simulate run --charts` draws inside a block that holds SIGTERM back; the pool's workers must still stop."""
+    script = (
+        "import sys\n"
+        "from simulation.experiments import interrupts\n"
+        "from simulation.reporting.charts import Inputs\n"
+        "from simulation.reporting.charts.render import write_charts\n"
+        "with interrupts.deferred():\n"
+        f"    w = write_charts(Inputs.from_folders([r'{folder}']), r'{tmp_path}', ['en'], ['png'],\n"
+        "                     only=['target_probability', 'pillars_vs_city'], workers=2)\n"
+        "sys.exit(0 if w.files else 3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=300, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "en" / "target_probability.png").is_file()

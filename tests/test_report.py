@@ -179,8 +179,8 @@ def test_optional_blocks_are_rendered_when_present(folder, tmp_path) -> None:
     bio["hit"].update(parameter_low=0.05, parameter_high=0.98)
     summary["all_emerging"] = {"count": 3, "p": 0.25, "ci_low": 0.09, "ci_high": 0.53}
     summary["public_cost"] = {"total": {"median": 512.0, "p5": 430.0, "p95": 600.0},
-                              "by_programme": {"rd_grants": {"median": 50.0, "p5": 45.0, "p95": 52.0}, "talent_subsidy": 40.0},
-                              "revenue_per_yi": {"median": 12.5}}
+                              "by_programme": {"rd_grants": 50.0, "talent_subsidy": 40.0}, "fund_holdings_end_median": 20.0,
+                              "revenue_per_yi": 12.5, "value_added_per_yi": 3.1, "per_year_median": 102.4}
     summary["counterfactual"] = {
         "scenario": "business_as_usual", "replicates": 12,
         "extra_cost": {"mean": 300.0, "ci_low": 280.0, "ci_high": 320.0, "p5": 250.0, "p95": 350.0},

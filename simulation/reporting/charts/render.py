@@ -139,6 +139,42 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
+STALL = 180  # seconds without a finished chart before the workers are given up for the in-process path
+
+
+def _worker_signals() -> None:
+    """A forked worker inherits the parent's handlers, which may hold SIGTERM back while results are
+    written (:class:`simulation.experiments.interrupts.deferred`); the pool stops its workers with
+    SIGTERM, so a worker must die of it, and leave Ctrl-C to the parent."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _in_forked_workers(tasks: list[tuple[str, str]], n: int) -> list:
+    """The tasks in ``n`` forked workers; any a worker has not finished within STALL seconds (a stuck
+    worker: a native library's lock copied mid-use by the fork) are drawn in-process instead."""
+    import multiprocessing
+
+    done: dict[tuple[str, str], tuple] = {}
+    pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_signals)
+    try:
+        results = pool.imap_unordered(_task, tasks, chunksize=1)
+        for _ in tasks:
+            kind, lang, *rest = results.next(timeout=STALL)
+            done[(kind, lang)] = (kind, lang, *rest)
+        pool.close()  # workers leave on their own; terminate() only when something went wrong
+    except multiprocessing.TimeoutError:
+        pool.terminate()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+    return [done.get(t) or _task(t) for t in tasks]
+
+
 def write_charts(
     inputs: Inputs,
     out: str | Path,
@@ -163,12 +199,10 @@ def write_charts(
     _JOB.update(inputs=inputs, out=out, formats=list(formats), keep_svg=keep_svg)
     n = min(workers if workers is not None else cpus(), len(tasks))
     try:
-        # fork only a single-threaded process on Linux: a forked copy of other threads' locks can deadlock
+        # fork only without other Python threads (a copy of their locks could deadlock the child); the native
+        # pools numpy and Arrow start (OpenBLAS, Arrow, jemalloc) register at-fork handlers
         if n > 1 and sys.platform.startswith("linux") and threading.active_count() == 1:
-            import multiprocessing
-
-            with multiprocessing.get_context("fork").Pool(n) as pool:
-                done = pool.map(_task, tasks, chunksize=1)
+            done = _in_forked_workers(tasks, n)
         else:
             done = [_task(t) for t in tasks]
     finally:
