@@ -76,7 +76,7 @@ def _split_long(token: str, size: float, width_pt: float, weight: str) -> list[s
 
 _JOINERS = "/·"  # in units ('%/年', '个/百家企业·年'): never at either end of a line
 _NO_START = set(_BREAK_AFTER + ",.;:!?)%" + _JOINERS)  # never at the start of a line
-_NO_END = set(_BREAK_BEFORE + "(" + _JOINERS)  # never at the end of one
+_NO_END = set(_BREAK_BEFORE + "(" + _JOINERS + "\u00a0")  # never at the end of one
 
 
 def _glued(tokens: list[str]) -> list[str]:
@@ -99,7 +99,7 @@ def wrap(text: str, size: float, width_pt: float, weight: str = "normal", phrase
     """
     lines: list[str] = []
     text = re.sub(r"(?<=\S) ?= ?(?=\S)", lambda m: m.group(0).replace(" ", "\u00a0"), text)  # "P = 0.62"
-    text = re.sub(r"(?<=\d) (?=%|pp\b)", "\u00a0", text)  # "10 %", "1.2 pp"
+    text = re.sub(rf"(?<=\d) (?=%|pp\b|[{_CJK}])", "\u00a0", text)  # "10 %", "1.2 pp", "1.22 个/百家企业·年"
     pattern = _TOKEN if phrases else _CHAR_TOKEN
     for paragraph in text.split("\n"):
         line, used, spaces = "", 0.0, 0.0  # the line, its width without trailing spaces, their width
@@ -219,6 +219,18 @@ def _facts(r: ResultsFolder, lang: str, paired: bool) -> str:
     return run_facts(lang, runs, r.root_seed, r.date)
 
 
+def _legend_width(widths: list[float], ncol: int) -> float:
+    """The width of a legend's entries in ``ncol`` columns, filled as matplotlib fills them: down
+    each column, the first columns one entry longer when the entries do not divide evenly."""
+    rows, long = divmod(len(widths), ncol)
+    total, start = 0.0, 0
+    for j in range(ncol):
+        n = rows + (1 if j < long else 0)
+        total += max(widths[start : start + n], default=0.0)
+        start += n
+    return total
+
+
 def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legend: tuple | None = None) -> Figure:
     """Add the title, subtitle, source line and a figure legend, and lay the axes out between them.
 
@@ -247,9 +259,8 @@ def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legen
         handles, names, ncol = legend
         em = s.small
         widths = [text_width(n, s.small) + (1.6 + 0.4) * em for n in names]
-        while ncol > 1 and max(sum(widths[i : i + ncol]) + (ncol - 1) * 1.5 * em
-                               for i in range(0, len(widths), ncol)) > usable:
-            ncol -= 1  # fewer columns until every row fits the width
+        while ncol > 1 and _legend_width(widths, ncol) + (ncol - 1) * 1.5 * em > usable:
+            ncol -= 1  # fewer columns until the legend fits the width
         legend = (handles, names, ncol)
         rows = -(-len(names) // ncol)
         bottom += 0.06 + rows * s.small * 1.85 / 72

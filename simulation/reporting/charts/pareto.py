@@ -34,7 +34,7 @@ import pandas as pd
 
 from simulation.reporting import labels, wording
 from simulation.reporting.charts import Chart
-from simulation.reporting.charts.layout import finish, new_figure, run_facts, scenario_tag, source_of, wrap
+from simulation.reporting.charts.layout import finish, new_figure, run_facts, scenario_tag, source_of, text_width, wrap
 from simulation.reporting.charts.style import LEVER_COLOUR, MUTED, TEXT, bold, scenario_styles, sizes, tr
 
 PICKS = {  # pick -> (number, en, zh)
@@ -277,6 +277,19 @@ def _group_header(header: str, lang: str) -> str:
     return label.text + tr(lang, f" ({part.text})", f"（{part.text}）") if part.text else label.text
 
 
+def _staggered(texts: list[str], size: float, column: float) -> list[str]:
+    """Axis names under their axes. When a word is wider than an axis's column (English
+    'Semiconductors'), every second name goes one row lower, so each may take nearly two columns;
+    a name is never broken inside a word (Chinese breaks between characters, as it may)."""
+
+    words = [w for t in texts for w in t.split() if not any("\u4e00" <= ch <= "\u9fff" for ch in w)]
+    if not any(text_width(w, size) > column * 0.92 for w in words):
+        return [wrap(t, size, column * 0.92) for t in texts]
+    wide = [wrap(t, size, column * 1.8) for t in texts]
+    first_row = max(t.count("\n") + 1 for t in wide[::2])
+    return [t if i % 2 == 0 else "\n" * (first_row + 1) + t for i, t in enumerate(wide)]
+
+
 def parallel_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: dict[str, Any], lang: str) -> Chart:
     s = sizes(lang)
     axes, groups = _axes(designs, manifest)
@@ -310,38 +323,38 @@ def parallel_chart(designs: pd.DataFrame, briefing: dict[str, Any], manifest: di
                           gid=f"pick_{pick}")  # fmt: skip
         handles.append(line)
         names.append(f"{number} {tr(lang, en, zh)}")
+    from matplotlib import patheffects
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
     for i, (k, lo, hi) in enumerate(axes):
-        ax.axvline(i, color="#444444", lw=0.6, zorder=0)
+        ax.plot([i, i], [0.0, 1.0], color="#444444", lw=0.6, zorder=0)  # the axis: its numbers sit past its ends
         scale = axis_label(k, lang).unit.scale
-        ends = [(0.5, lo, "center")] if hi <= lo else [(0.0, lo, "top"), (1.0, hi, "bottom")]
+        ends = [(1.0, lo, "bottom")] if hi <= lo else [(0.0, lo, "top"), (1.0, hi, "bottom")]  # flat: one value
         for y, v, va in ends:
-            offset = {"top": -3, "bottom": 3, "center": 0}[va]
-            ax.annotate(labels.number(v * scale), (i, y), xytext=(2 if va == "center" else 0, offset),
-                        textcoords="offset points", ha="left" if va == "center" else "center", va=va,
-                        fontsize=s.small, color=MUTED)  # fmt: skip
-    column = fig.get_size_inches()[0] * 72 / n * 0.92  # the width of one axis's column, in points
-    ticks = []
+            ax.annotate(labels.number(v * scale), (i, y), xytext=(0, -3 if va == "top" else 3),
+                        textcoords="offset points", ha="center", va=va, fontsize=s.small, color=MUTED,
+                        path_effects=halo)  # fmt: skip
+    column = fig.get_size_inches()[0] * 72 / n  # the width of one axis's column, in points
+    texts = []
     for k, _, _ in axes:
         allocation = any(k.startswith(g + ".") for _, _, g in groups if g not in ("levers", "objectives"))
-        label = axis_label(k, lang)
-        text = labels.cluster(k.rsplit(".", 1)[1], lang) if allocation else label.with_unit(lang)
-        ticks.append(wrap(text, s.small, column))
-    ax.set_xticks(xs, ticks, fontsize=s.small)
+        texts.append(labels.cluster(k.rsplit(".", 1)[1], lang) if allocation else axis_label(k, lang).with_unit(lang))
+    ax.set_xticks(xs, _staggered(texts, s.small, column), fontsize=s.small)
     ax.set_yticks([])
-    ax.set_ylim(-0.08, 1.08)
+    ax.set_ylim(-0.1, 1.12)
     ax.set_xlim(-0.5, n - 0.5)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(axis="x", length=0, pad=9)
+    ax.tick_params(axis="x", length=0, pad=4)
     top = ax.secondary_xaxis("top")  # the groups' headers over their axes
     top.set_xticks([(a + b) / 2 for a, b, _ in groups],
-                   [wrap(_group_header(g, lang), s.small, column * (b - a + 1)) for a, b, g in groups])  # fmt: skip
-    top.tick_params(length=0, pad=10, labelsize=s.small, labelcolor=TEXT)
+                   [wrap(_group_header(g, lang), s.small, column * (b - a + 1) * 0.92) for a, b, g in groups])  # fmt: skip
+    top.tick_params(length=0, pad=8, labelsize=s.small, labelcolor=TEXT)
     top.spines["top"].set_visible(False)
-    for a, b, _ in groups:  # a bracket under each header
-        ax.annotate("", xy=(a - 0.3, 1.0), xytext=(b + 0.3, 1.0), xycoords=("data", "axes fraction"),
-                    textcoords=("data", "axes fraction"), arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.6},
-                    annotation_clip=False)  # fmt: skip
+    above = blended_transform_factory(ax.transData, ax.transAxes) + ScaledTranslation(0, 3 / 72, fig.dpi_scale_trans)
+    for a, b, _ in groups:  # a bracket under each header, above the axes' top numbers
+        ax.plot([a - 0.3, b + 0.3], [1.0, 1.0], transform=above, color=MUTED, lw=0.6, clip_on=False)
     k = len(front)
     title = tr(lang, f"{wording.capital(wording.count(k, 'en'))} lever mix{'es are' if k != 1 else ' is'} Pareto-optimal"
                      + ("; none is best on every objective" if k > 1 else ""),
