@@ -116,7 +116,8 @@ def backtest(file: Path, origins: tuple[int, ...], replicates: int, population: 
     if charts:
         from simulation.reporting.charts import backtest as backtest_charts
 
-        backtest_charts.write(folder / "backtest.csv", folder / "charts", provenance=f"{command} · seed {manifest['root_seed']}")
+        facts = {"replicates": replicates, "root_seed": manifest["root_seed"], "date": manifest["started"]}
+        backtest_charts.write(folder / "backtest.csv", folder / "charts", provenance=facts)
     if update_docs:
         bt.update_file(DOC, table, command, summary)
     if quiet:
