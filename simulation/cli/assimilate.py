@@ -66,8 +66,9 @@ def assimilate(file: Path, through: int, out: Path | None, population: int | Non
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if not quiet:
         click.echo(f"Assimilating {len(observed)} observed figures (2021-{through}) into {len(keys)} uncertain values "
-                   f"with ABC-SMC: {config.settings.population} particles, at most {config.settings.max_generations} "
-                   f"generations, {workers} worker(s).", err=True)
+                   f"with ABC (pyabc): {config.settings.population} particles, at most {config.settings.max_generations} "
+                   f"generation(s), tolerance the {config.settings.epsilon_quantile:g} quantile of the distances, "
+                   f"{workers} worker(s).", err=True)
     result = condition(config.spec_through(through), keys, observed, config.settings, workers=workers)
     command = shlex.join(["simulate", *sys.argv[1:]]) if sys.argv else "simulate assimilate"
     written = write_posterior(folder, result, config.scenario.spec,

@@ -86,7 +86,8 @@ def backtest(file: Path, origins: tuple[int, ...], replicates: int, population: 
             continue
         if not quiet:
             click.echo(f"Origin {origin}: assimilating 2021-{origin} ({config.settings.population} particles, "
-                       f"at most {config.settings.max_generations} generations)", err=True)
+                       f"at most {config.settings.max_generations} generation(s), tolerance the "
+                       f"{config.settings.epsilon_quantile:g} quantile of the distances)", err=True)
         result = condition(config.spec_through(origin), config.keys_through(origin), config.observed(origin),
                            config.settings, workers=workers)
         made = provenance(config, origin, f"simulate assimilate {config.path} --through {origin}",
