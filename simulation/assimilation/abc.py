@@ -1,4 +1,4 @@
-"""Condition a scenario's uncertain values on the observed statistics with ABC-SMC (pyabc).
+"""Condition a scenario's uncertain values on the observed statistics with ABC (pyabc).
 
 The unknowns are a set of the scenario's uncertain values (the common demand shocks of the
 observed years, structural demand and price parameters, the statistics' scope): each is given
@@ -111,7 +111,7 @@ def _name(i: int) -> str:
 
 
 def run_abc(simulator: Simulator, observed: dict[str, float], settings: Settings, workers: int = 1) -> Result:
-    """ABC-SMC of the simulator's values given ``observed`` (any picklable simulator with ``keys``,
+    """ABC (rejection, or SMC with more generations) of the simulator's values given ``observed`` (any picklable simulator with ``keys``,
     ``priors`` and ``__call__(parameters) -> statistics`` works, e.g. a toy model in a test)."""
     import pyabc
 

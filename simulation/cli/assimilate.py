@@ -19,7 +19,7 @@ DEFAULT_FILE = Path("experiments") / "assimilate.toml"
     help="""Condition the scenario's uncertain values on the statistics observed up to a year.
 
 Reads an assimilation file (default experiments/assimilate.toml: the scenario, the uncertain
-values to condition, the ABC-SMC settings and the seed), runs pyabc's ABC-SMC on the observed
+values to condition, the ABC settings and the seed), runs pyabc's ABC (rejection or SMC) on the observed
 figures from 2021 to --through (simulation/data/observed.csv, on the statistics' basis), and
 writes a posterior folder (particles.csv with weights, posterior.json and posterior.md: the
 generations, effective sample sizes, acceptance rates, and what the data moved). A scenario uses
