@@ -18,7 +18,7 @@ from mesa.agentset import AgentSet
 from scipy.special import ndtri
 
 from simulation.datapack import CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits, town_ids
-from simulation.model import cells, entry, firm_rules, investors
+from simulation.model import cells, entry, investors
 from simulation.model.firm_rules import DENSITY_FLOOR, MATURE_YEARS, efficiency, is_above_scale
 from simulation.model.agency import PromotionAgency, saturating, screen
 from simulation.model.demand import MarketDemand
@@ -28,6 +28,7 @@ from simulation.model.floor_market import MODERN, OLD
 from simulation.model.fund import Fund, PrivateCapital
 from simulation.model.initial_state import build_population, location_weights
 from simulation.model.datacollection import series_reporters
+from simulation.model.kernels import rules_module
 from simulation.model.ledger import Ledger
 from simulation.model.parameters import draw_parameters, flatten
 from simulation.model.posterior import posterior_values
@@ -75,6 +76,11 @@ class ClusterModel(mesa.Model):
 
     ``fixed`` sets uncertain values instead of drawing them (scenario keys to values); a scenario
     with a ``posterior`` draws a posterior particle for its replicate first (see posterior.py).
+
+    ``kernels`` chooses how the per-firm rules run: ``"numba"`` (compiled, fused, over live rows;
+    the default) or ``"numpy"`` (:mod:`simulation.model.firm_rules`, the vectorised reference);
+    by default the environment variable ``SIMULATE_KERNELS``. Both give the same results up to
+    floating-point rounding (tests/test_kernels.py).
     """
 
     def __init__(
@@ -86,6 +92,7 @@ class ClusterModel(mesa.Model):
         collect_data: bool | None = None,
         scenario: object = None,
         fixed: Mapping[str, float] | None = None,
+        kernels: str | None = None,
         **overrides: object,
     ) -> None:
         super().__init__(rng=rng)
@@ -130,9 +137,8 @@ class ClusterModel(mesa.Model):
         self.firms = FirmTable(capacity=int(16_000 * (1 + sim.below_scale_ratio) * 1.6))
         build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng,
                          self.rd_intensity)
-        self.relative_productivity = self.firms.logprod[: self.firms.n].copy()
-        self.productivity_change = np.zeros(self.firms.n)
-        self.competitiveness = np.zeros(self.firms.n)
+        self.rules = rules_module(kernels)  # the firm rules: compiled kernels, or the NumPy reference
+        self.relative_productivity = self.firms.logprod[: self.firms.n]
         self._firm_views: dict[int, Firm] = {}
         if firm_agents:
             self.on_entry(slice(0, self.firms.n))
@@ -257,16 +263,16 @@ class ClusterModel(mesa.Model):
         self.demand_growth = self.demand.step(time, self.stream("demand"))
         self._redevelop()  # announce projects; towns demolish and deliver floor; awards, refits
         self.common_productivity += self.p.behaviour.frontier_productivity_growth / 100.0 * self.dt
-        firm_rules.update_productivity(self)
+        self.rules.update_productivity(self)
         self.agencies.do("step")  # split budgets among services
         self._agency_services()
-        firm_rules.rd_and_subsidies(self)
+        self.rules.rd_and_subsidies(self)
         self.private_capital.replenish(self.dt)
         self.funds.do("step")  # equity into young and small firms
         self._grow_talent_pool()
-        wanted = firm_rules.desired_revenue(self)
-        firm_rules.expand_and_produce(self, wanted)
-        self._exit(firm_rules.account_and_exit(self))
+        wanted = self.rules.desired_revenue(self)
+        self.rules.expand_and_produce(self, wanted)
+        self._exit(self.rules.account_and_exit(self))
         self._enter()
         self._designate()
         self.cells = cells.aggregate(self)
@@ -283,6 +289,34 @@ class ClusterModel(mesa.Model):
         while self.running:
             self.step()
         return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
+
+    # --- per-firm values the rules keep between steps (views of the firm table's scratch columns)
+    @property
+    def relative_productivity(self) -> np.ndarray:
+        """Log-TFP less the common drift, per row."""
+        return self.firms.relative[: self.firms.n]
+
+    @relative_productivity.setter
+    def relative_productivity(self, value: np.ndarray) -> None:
+        self.firms.relative[: self.firms.n] = value
+
+    @property
+    def productivity_change(self) -> np.ndarray:
+        """This step's change in relative productivity, per row."""
+        return self.firms.productivity_change[: self.firms.n]
+
+    @productivity_change.setter
+    def productivity_change(self, value: np.ndarray) -> None:
+        self.firms.productivity_change[: self.firms.n] = value
+
+    @property
+    def competitiveness(self) -> np.ndarray:
+        """Relative productivity less the cluster's revenue-weighted mean, per row."""
+        return self.firms.competitiveness[: self.firms.n]
+
+    @competitiveness.setter
+    def competitiveness(self, value: np.ndarray) -> None:
+        self.firms.competitiveness[: self.firms.n] = value
 
     # --- mechanisms the schedule calls ------------------------------------------------------
     def stream(self, purpose: str) -> np.random.Generator:
@@ -389,11 +423,11 @@ class ClusterModel(mesa.Model):
         if rows.size == 0:
             return
         f = self.firms
-        firm_rules.release_inputs(self, rows, f.capacity[rows])
+        self.rules.release_inputs(self, rows, f.capacity[rows])
         np.add.at(self.step_flows.exits, f.cluster[rows], 1)
         for name in ("revenue", "capacity", "cash", "capital", "rd", "rd_base", "target"):
             getattr(f, name)[rows] = 0.0
-        f.alive[rows] = False
+        f.close(rows)
         f.above_scale[rows] = False
         f.chain_leader[rows] = False
         if self._firm_views:
@@ -440,13 +474,9 @@ class ClusterModel(mesa.Model):
         return AgentSet([self.firm(int(r)) for r in rows], random=self.random)
 
     def on_entry(self, rows: slice) -> None:
-        """New rows exist in the firm table: extend per-firm scratch arrays and create views."""
-        n, old = self.firms.n, self.relative_productivity.size
-        if old < n:
-            fresh = self.firms.logprod[old:n] - self.common_productivity
-            self.relative_productivity = np.concatenate([self.relative_productivity, fresh])
-            self.productivity_change = np.concatenate([self.productivity_change, np.zeros(n - old)])
-            self.competitiveness = np.concatenate([self.competitiveness, np.zeros(n - old)])
+        """New rows exist in the firm table: start their relative productivity and create views."""
+        f = self.firms
+        f.relative[rows] = f.logprod[rows] - self.common_productivity
         if self.firm_agents:
             for r in range(rows.start, rows.stop):
                 self._firm_views[r] = Firm(self, r)
