@@ -15,6 +15,7 @@ from simulation.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 ABOVE_SCALE_FIRMS = 11_955  # mean of the baseline's above-scale firm counts (sum of triangular means)
+MAX_RATIO = 16.0  # below-scale firms per above-scale firm beyond which the above-scale population is scaled up
 
 
 def population_overrides(below_scale_ratio: float, scale: float = 1.0, path: Path = BASELINE) -> list[str]:
@@ -32,7 +33,14 @@ def population_overrides(below_scale_ratio: float, scale: float = 1.0, path: Pat
 
 
 def overrides_for(firms: int, path: Path = BASELINE) -> list[str]:
-    """Overrides for a start-year population of about ``firms`` firms."""
-    if firms >= ABOVE_SCALE_FIRMS:
-        return population_overrides(round(firms / ABOVE_SCALE_FIRMS - 1.0, 4), 1.0, path)
-    return population_overrides(0.0, firms / ABOVE_SCALE_FIRMS, path)
+    """Overrides for a start-year population of about ``firms`` firms.
+
+    Up to ``MAX_RATIO`` (the whole city's industrial firms) more below-scale firms are added; beyond
+    it, and below 12,000 firms, the above-scale population is scaled (the scenario's bounds allow
+    ``below_scale_ratio`` up to 20).
+    """
+    if firms < ABOVE_SCALE_FIRMS:
+        return population_overrides(0.0, firms / ABOVE_SCALE_FIRMS, path)
+    ratio = min(round(firms / ABOVE_SCALE_FIRMS - 1.0, 4), MAX_RATIO)
+    scale = firms / (ABOVE_SCALE_FIRMS * (1.0 + ratio))
+    return population_overrides(ratio, 1.0 if scale < 1.0001 else round(scale, 4), path)

@@ -9,10 +9,12 @@ The environment variable ``SIMULATE_KERNELS`` sets the default (CI runs the test
 from __future__ import annotations
 
 import os
-from types import ModuleType
+from types import SimpleNamespace
 
 ENV = "SIMULATE_KERNELS"
 CHOICES = ("numba", "numpy")
+RULES = ("update_productivity", "rd_and_subsidies", "desired_revenue", "expand_and_produce", "account_and_exit",
+         "release_inputs")
 
 
 def chosen(name: str | None = None) -> str:
@@ -24,12 +26,10 @@ def chosen(name: str | None = None) -> str:
     return value
 
 
-def rules_module(name: str | None = None) -> ModuleType:
-    """The module whose functions the model's schedule calls for the firm rules."""
+def rules_module(name: str | None = None) -> SimpleNamespace:
+    """The firm-rule functions the model's schedule calls (a namespace, so that models deep-copy and pickle)."""
     if chosen(name) == "numpy":
-        from simulation.model import firm_rules
-
-        return firm_rules
-    from simulation.model import fused_rules
-
-    return fused_rules
+        from simulation.model import firm_rules as module
+    else:
+        from simulation.model import fused_rules as module
+    return SimpleNamespace(name=chosen(name), **{rule: getattr(module, rule) for rule in RULES})
