@@ -76,7 +76,7 @@ def admit(m: ClusterModel, entrants: dict, group: str = "spinoffs") -> np.ndarra
     capacity = entrants["revenue"] / m.efficiency(logprod) / START_UTILISATION
     floor = m.floor_per_capacity[cluster] * capacity
     talent = m.talent_per_capacity[cluster] * capacity
-    mobile = np.isin(entrants["origin"], (ORIGIN_ATTRACTED, ORIGIN_EXTERNAL))
+    mobile = (entrants["origin"] == ORIGIN_ATTRACTED) | (entrants["origin"] == ORIGIN_EXTERNAL)
     # a mobile project whose town has no usable floor for it looks at the town with the most
     room = (floor_market.usable(t, town, cluster, m.needs_modern) * t.vacant[town]).max(axis=1)
     for i in np.flatnonzero(mobile & (room < floor)):

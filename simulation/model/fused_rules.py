@@ -15,12 +15,13 @@ order, as ``np.bincount`` takes them, so town and cluster totals agree exactly. 
 the last bits: ``exp``, ``log`` and ``**`` (numba calls the C library, NumPy its own SIMD loops) and
 the one total NumPy sums pairwise (skilled workers wanted and not found).
 
-Rules without a per-firm loop worth compiling (R&D grants: a ranking; releasing an exiting firm's
-inputs) are the reference's own functions.
+Rules without a per-firm loop worth compiling (R&D grants: a ranking over this step's reviewers;
+releasing an exiting firm's inputs) are the reference's own functions.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 __all__ = ["update_productivity", "rd_and_subsidies", "desired_revenue", "expand_and_produce",
-           "account_and_exit", "release_inputs"]
+           "account_and_exit", "release_inputs", "census"]
 
 JIT = dict(cache=True, nogil=True)
 POOL_ORDER = np.array(ORDER, dtype=np.int64)
@@ -365,3 +366,26 @@ def _account_and_exit(live, cluster, logprod, capacity, revenue, cash, rd, loss_
         if revenue[r] >= target[r] or age[r] >= catch_up_steps:
             target[r] = 0.0
     return count, insolvencies
+
+
+# --- census of live firms ----------------------------------------------------------------------
+
+
+def census(m: ClusterModel) -> SimpleNamespace:
+    """See :func:`simulation.model.firm_rules.census`."""
+    f, C = m.firms, m.n_clusters
+    small, constrained, small_revenue = np.zeros(C, np.int64), np.zeros(C, np.int64), np.zeros(C)
+    _census(f.live, f.cluster, f.revenue, f.age, f.above_scale, MATURE_YEARS * m.steps_per_year, small, constrained,
+            small_revenue)
+    return SimpleNamespace(small=small, constrained=constrained, small_revenue=small_revenue)
+
+
+@njit(**JIT)
+def _census(live, cluster, revenue, age, above_scale, mature_steps, small, constrained, small_revenue):
+    for r in live:
+        c = cluster[r]
+        if revenue[r] < SME_REVENUE:
+            small[c] += 1
+            small_revenue[c] += revenue[r]
+        if age[r] < mature_steps or not above_scale[r]:
+            constrained[c] += 1

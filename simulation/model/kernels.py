@@ -14,7 +14,7 @@ from types import SimpleNamespace
 ENV = "SIMULATE_KERNELS"
 CHOICES = ("numba", "numpy")
 RULES = ("update_productivity", "rd_and_subsidies", "desired_revenue", "expand_and_produce", "account_and_exit",
-         "release_inputs")
+         "release_inputs", "census")
 
 
 def chosen(name: str | None = None) -> str:

@@ -138,6 +138,7 @@ class ClusterModel(mesa.Model):
         build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng,
                          self.rd_intensity)
         self.rules = rules_module(kernels)  # the firm rules: compiled kernels, or the NumPy reference
+        self._census: tuple[int, SimpleNamespace] | None = None
         self.relative_productivity = self.firms.logprod[: self.firms.n]
         self._firm_views: dict[int, Firm] = {}
         if firm_agents:
@@ -331,6 +332,13 @@ class ClusterModel(mesa.Model):
         f = self.firms
         rows = slice(0, f.n) if rows is None else rows
         return (f.age[rows] < MATURE_YEARS * self.steps_per_year) | ~f.above_scale[rows]
+
+    def census(self) -> SimpleNamespace:
+        """Per cluster, live firms that are small (revenue below ``SME_REVENUE``) and finance-constrained,
+        and the small ones' revenue; counted once a step (revenue changes only when firms produce)."""
+        if self._census is None or self._census[0] != self.steps:
+            self._census = (self.steps, self.rules.census(self))
+        return self._census[1]
 
     def _redevelop(self) -> None:
         """Announce this step's approved projects, let towns demolish and deliver, pay for the land."""

@@ -48,15 +48,22 @@ class Recorder:
         C, T = m.n_clusters, m.towns.n
         price = m.price_level
         year_end = m.steps > 0 and m.steps % m.steps_per_year == 0
-        if m.steps > 0:  # the statistics' annual basis: each calendar year's revenue, firm by firm
-            alive = f.alive[:n]
-            f.revenue_year[:n] += np.where(alive, f.revenue[:n], 0.0) * m.dt
-            f.nominal_year[:n] += np.where(alive, f.revenue[:n] * price[f.cluster[:n]], 0.0) * m.dt
+        if m.rules.name == "numba":  # the same sums over live rows, compiled
+            from simulation.model.fused_sums import accumulate_year
+
+            rd = np.zeros(C)
+            accumulate_year(f.live, f.cluster, f.revenue, f.rd, price, m.dt if m.steps > 0 else 0.0, f.revenue_year,
+                            f.nominal_year, rd)
+        else:
+            if m.steps > 0:  # the statistics' annual basis: each calendar year's revenue, firm by firm
+                alive = f.alive[:n]
+                f.revenue_year[:n] += np.where(alive, f.revenue[:n], 0.0) * m.dt
+                f.nominal_year[:n] += np.where(alive, f.revenue[:n] * price[f.cluster[:n]], 0.0) * m.dt
+            rd = np.bincount(f.cluster[:n], weights=f.rd[:n], minlength=C)
         stats = self._year_statistics() if year_end else None
         rev_all, rev_above, firms, firms_above, capacity = (
             m.cells.revenue, m.cells.revenue_above, m.cells.firms, m.cells.firms_above, m.cells.capacity
         )
-        rd = np.bincount(f.cluster[:n], weights=f.rd[:n], minlength=C)
 
         cap_c = capacity.sum(axis=1)
         emp_c = cap_c * m.employees_per_capacity
