@@ -37,7 +37,8 @@ from simulation.model.recorder import Recorder
 from simulation.model.results import ReplicateResult
 from simulation.model.streams import Streams
 from simulation.model.talent import choice_multiplier, subsidy_gain, talent_step, update_premium
-from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents
+from simulation.model.town import (Town, TownTable, announce, demolish_and_deliver, refit, release_reserved,
+                                   update_rents)
 from simulation.scenario.loader import Scenario
 from simulation.scenario.overrides import resolve_spec
 from simulation.scenario.schema import ScenarioSpec
@@ -352,10 +353,9 @@ class ClusterModel(mesa.Model):
         n_base = max(int(t.is_base.sum()), 1)
         base = rng.poisson(np.where(t.is_base, pipe.base_mu_per_step / n_base / pipe.project_mu, 0.0))
         now = self.steps
-        for town in self.agents_by_type[Town]:
-            i = town.index
-            town.announce(int(market[i]), int(programme[i]), int(base[i]))
-            town.step()
+        # every town's pipeline at once (each town's arithmetic is its own row: the Town agents' rule)
+        announce(t, pipe, now, slice(None), market, programme, base)
+        demolish_and_deliver(t, now)
         lever, land = self.levers.land, self.p.land
         city = 1.0 / self.floor_share  # city-wide land per modelled unit
         programme_mu = float(t.due["programme_mu"][:, now].sum()) * city
