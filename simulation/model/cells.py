@@ -21,7 +21,7 @@ def aggregate(m: ClusterModel) -> SimpleNamespace:
     f, n = m.firms, m.firms.n
     C, T = m.n_clusters, m.towns.n
     if m.rules.name == "numba":  # the same sums over live rows only, compiled
-        from simulation.model.fused_sums import cell_sums
+        from simulation.model.live_scans import cell_sums
 
         out = np.zeros((5, C * T))
         cell_sums(f.live, f.cluster, f.town, f.revenue, f.capacity, f.alive, f.above_scale, T, out)

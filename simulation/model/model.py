@@ -17,7 +17,8 @@ import numpy as np
 from mesa.agentset import AgentSet
 from scipy.special import ndtri
 
-from simulation.datapack import CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits, town_ids
+from simulation.datapack import (ABOVE_SCALE_THRESHOLD, CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits,
+                                 town_ids)
 from simulation.model import cells, entry, investors
 from simulation.model.firm_rules import DENSITY_FLOOR, MATURE_YEARS, efficiency, is_above_scale
 from simulation.model.agency import PromotionAgency, saturating, screen
@@ -492,9 +493,15 @@ class ClusterModel(mesa.Model):
     def _designate(self) -> None:
         f, n = self.firms, self.firms.n
         lever = self.levers.subsidy
-        now_above = f.alive[:n] & is_above_scale(self, f.revenue[:n], f.cluster[:n])
-        new = np.flatnonzero(now_above & ~f.rewarded[:n])
-        f.above_scale[:n] = now_above
+        if self.rules.name == "numba":  # the same flags, set over live rows only (dead rows stay False)
+            from simulation.model.live_scans import update_above_scale
+
+            new = update_above_scale(f.live, f.revenue, f.cluster, self.price_level, ABOVE_SCALE_THRESHOLD,
+                                     f.above_scale, f.rewarded)
+        else:
+            now_above = f.alive[:n] & is_above_scale(self, f.revenue[:n], f.cluster[:n])
+            new = np.flatnonzero(now_above & ~f.rewarded[:n])
+            f.above_scale[:n] = now_above
         if new.size:
             f.rewarded[new] = True
             if lever.enabled and lever.abovescale_entry_reward > 0:
@@ -510,7 +517,7 @@ class ClusterModel(mesa.Model):
             if rows.size:
                 f.chain_leader[rows[top(f.revenue[rows], 3)]] = True
         if lever.enabled and lever.little_giants_per_year > 0:
-            sme = now_above & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
+            sme = f.above_scale[:n] & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
             sme &= f.cluster[:n] != CLUSTER_INDEX["other"]
             rows = np.flatnonzero(sme)
             if rows.size:

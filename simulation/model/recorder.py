@@ -49,7 +49,7 @@ class Recorder:
         price = m.price_level
         year_end = m.steps > 0 and m.steps % m.steps_per_year == 0
         if m.rules.name == "numba":  # the same sums over live rows, compiled
-            from simulation.model.fused_sums import accumulate_year
+            from simulation.model.live_scans import accumulate_year
 
             rd = np.zeros(C)
             accumulate_year(f.live, f.cluster, f.revenue, f.rd, price, m.dt if m.steps > 0 else 0.0, f.revenue_year,
