@@ -86,7 +86,7 @@ def run(
     charts: bool = False,
     counterfactual: bool = True,
 ) -> None:
-    from simulation.experiments.runner import run_replicates
+    from simulation.experiments.runner import ReplicatePool
     from simulation.experiments.seeds import replicate_seeds
 
     started = datetime.now().astimezone()
@@ -99,9 +99,10 @@ def run(
     workers = min(workers, len(seeds))
     with claim_results(out, loaded.name, started, overwrite, quiet=quiet) as claimed:
         with replicates_or_fail("no results were written"):
-            results = run_replicates(spec, seeds, workers, progress=not quiet, label=f"Run {loaded.name}")
-            other_results = (run_replicates(other[1], seeds, workers, progress=not quiet, label=f"Run {other[0]}")
-                             if other else None)
+            with ReplicatePool(workers) as pool:  # one set of workers for the scenario and its counterfactual
+                results = pool.run(spec, seeds, progress=not quiet, label=f"Run {loaded.name}")
+                other_results = (pool.run(other[1], seeds, progress=not quiet, label=f"Run {other[0]}")
+                                 if other else None)
         counter = (other[0], other_results) if other else None
         written, summary, problem, wall_time = _summarise_and_write(claimed, loaded, seeds, results, clock, workers,
                                                                     started, counter)  # fmt: skip

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["update_productivity", "rd_and_subsidies", "desired_revenue", "expand_and_produce",
            "account_and_exit", "release_inputs", "census"]
 
-JIT = dict(cache=True, nogil=True)
+JIT = dict(cache=True, nogil=True, error_model="numpy")  # division as NumPy divides: no Python checks
 POOL_ORDER = np.array(ORDER, dtype=np.int64)
 SQRT2 = np.sqrt(2.0)
 
@@ -138,7 +138,7 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     _desired_revenue(f.live, f.cluster, f.town, f.revenue, f.target, f.logprod, f.competitiveness,
                      f.productivity_change, m.demand_growth, m.matchmaking, m.skilled_wage_share, m.rent_change,
                      b.selection_strength, m.dt, m.p.land.rent_cost_share, m.wage_change, wanted)
-    _growth_shocks(m.stream("growth"), phase, spy, m.activity, f.alive, f.revenue, b.growth_shock_scale,
+    _growth_shocks(m.stream("growth"), phase, spy, m.activity, f.live, f.alive, f.revenue, b.growth_shock_scale,
                    b.size_volatility_exponent, wanted)
     return wanted
 
@@ -162,7 +162,7 @@ def _desired_revenue(live, cluster, town, revenue, target, logprod, competitiven
 
 
 @njit(**JIT)
-def _growth_shocks(stream, phase, spy, activity, alive, revenue, shock_scale, size_exponent, wanted):
+def _growth_shocks(stream, phase, spy, activity, live, alive, revenue, shock_scale, size_exponent, wanted):
     """Add reviewing rows' growth shocks to their log change (one draw per reviewing row), then level."""
     for j in range(activity.size):
         z = stream.standard_normal()
@@ -171,9 +171,8 @@ def _growth_shocks(stream, phase, spy, activity, alive, revenue, shock_scale, si
             scale = min(max(shock_scale * _size_factor(revenue[r], size_exponent), 0.01), MAX_SHOCK_SCALE)
             tent = np.sqrt(activity[j]) * z
             wanted[r] += SQRT2 * scale * tent - (-np.log1p(-scale * scale))
-    for r in range(wanted.size):
-        if alive[r]:
-            wanted[r] = revenue[r] * np.exp(wanted[r])
+    for r in live:
+        wanted[r] = revenue[r] * np.exp(wanted[r])
 
 
 # --- expansion and production ------------------------------------------------------------------
@@ -342,6 +341,7 @@ def _account_and_exit(live, cluster, logprod, capacity, revenue, cash, rd, loss_
         uniform[j] = stream.random()
     count = 0
     insolvencies = 0
+    j = 0  # the next reviewing row is phase + j * spy (live rows ascend: a merge, no division)
     for r in live:
         c = cluster[r]
         utilisation = revenue[r] / max(np.exp(REVENUE_TFP_ELASTICITY * logprod[r]) * capacity[r], 1e-12)
@@ -357,7 +357,9 @@ def _account_and_exit(live, cluster, logprod, capacity, revenue, cash, rd, loss_
         insolvent = max(-cash[r], 0.0) > leverage * access * capital[r] and profit < 0
         persistent = loss_streak[r] >= exit_loss_steps and cash[r] < 0
         leaves = persistent or revenue[r] < MIN_REVENUE or insolvent
-        if (r - phase) % spy == 0 and age[r] < young_steps and uniform[(r - phase) // spy] < hazard:
+        while phase + j * spy < r:
+            j += 1
+        if phase + j * spy == r and age[r] < young_steps and uniform[j] < hazard:
             leaves = True
         if leaves:
             exits[count] = r

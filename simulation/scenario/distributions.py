@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # name: (required keys, optional keys)
@@ -66,12 +65,16 @@ class Distribution:
             lo, mode, hi = p["low"], p["mode"], p["high"]
             if hi == lo:
                 return np.full_like(u, lo)
+            from scipy import stats  # imported where used: a replicate needs SciPy's stats only for normals
+
             return stats.triang.ppf(u, (mode - lo) / (hi - lo), loc=lo, scale=hi - lo)
         mean, sd = p["mean"], p["sd"]
         if sd == 0:
             return np.full_like(u, mean)
         a = (p.get("low", -math.inf) - mean) / sd
         b = (p.get("high", math.inf) - mean) / sd
+        from scipy import stats
+
         return stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)
 
 
@@ -107,6 +110,8 @@ def normal_ppf_many(dists: list[Distribution], u: np.ndarray) -> np.ndarray:
     mean, sd = np.array([q["mean"] for q in p]), np.array([q["sd"] for q in p])
     a = (np.array([q.get("low", -math.inf) for q in p]) - mean) / sd
     b = (np.array([q.get("high", math.inf) for q in p]) - mean) / sd
+    from scipy import stats
+
     return stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)
 
 
