@@ -51,6 +51,7 @@ Examples:
   simulate run scenarios/baseline.toml --set levers.land.floor_multiplier=3.0 \\
       --set 'levers.funds.ic.mandate={ semi = 1.0 }' --out results/land-3
   simulate run scenarios/baseline.toml --quiet          # prints only the results folder
+  simulate run scenarios/baseline.toml --csv            # also data.csv (data.parquet is always written)
   simulate run scenarios/baseline.toml --format json | jq .clusters
 """,
 )
@@ -70,6 +71,9 @@ Examples:
               help="What to print on stdout: the table, or the summary as JSON.")
 @click.option("--charts", is_flag=True,
               help="Also write the briefing charts (as `simulate chart`) to RESULTS/charts, in English and Chinese.")
+@click.option("--csv", "csv", is_flag=True,
+              help="Also write data.csv (the series as CSV, large); same as --set 'outputs.formats=[\"parquet\", \"csv\"]'. "
+                   "data.parquet is always written.")
 @click.option("--counterfactual/--no-counterfactual", default=True, show_default=True,
               help="Also run the scenario with the levers of the counterfactual it names (the baseline: "
                    "business_as_usual.toml), same seeds, and report what the policy adds.")
@@ -85,12 +89,15 @@ def run(
     fmt: str,
     charts: bool = False,
     counterfactual: bool = True,
+    csv: bool = False,
 ) -> None:
     from simulation.experiments.runner import ReplicatePool
     from simulation.experiments.seeds import replicate_seeds
 
     started = datetime.now().astimezone()
     clock = time.perf_counter()
+    if csv:  # recorded with the other overrides (manifest, scenario.toml)
+        overrides = (*overrides, 'outputs.formats=["parquet", "csv"]')
     options, named = replicate_options(overrides, replicates, seed)
     loaded = load_or_fail(scenario, options, named)
     spec = loaded.spec
