@@ -14,6 +14,7 @@ import click
 from simulation.cli.base import (
     CONTEXT,
     RunError,
+    UserError,
     brief,
     claim_results,
     load_or_fail,

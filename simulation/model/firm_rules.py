@@ -328,7 +328,7 @@ def rd_and_subsidies(m: ClusterModel) -> None:
 
 def _agency_services(m: ClusterModel, rows: np.ndarray, base: np.ndarray) -> None:
     """Small reviewing members of a cluster with innovation services raise their own R&D."""
-    f, n = m.firms, m.firms.n
+    f = m.firms
     response = m.p.policy.services_rd_response
     small_revenue = m.census().small_revenue
     for agency in m.agencies:
