@@ -69,3 +69,53 @@ def update_above_scale(live, revenue, cluster, price, threshold, above_scale, re
             new[k] = r
             k += 1
     return new[:k]
+
+
+@njit(**JIT)
+def house_and_staff(town, ok, floor, talent, order, vacant, talent_free, pool_order, pool_of, admitted):
+    """Entrants queue in ``order`` (by town, then their order key): housed first come, first served,
+    pool by pool (``floor_market.house``), then staffed in the same order; those housed and not
+    staffed give their floor back. Sets ``pool_of`` (-1: not housed) and ``admitted``.
+
+    As the NumPy version does, an entrant that does not fit still counts in the queue of its town,
+    and the running totals are the queue's global running sum less its value at the town's first
+    entrant (not a sum restarted per town), so that the comparisons round as they do there.
+    """
+    n_towns, k = talent_free.size, town.size
+    for pool in pool_order:
+        taken = np.zeros(n_towns)
+        cum, before, current = 0.0, 0.0, -1
+        for i in order:
+            if pool_of[i] >= 0 or not ok[i, pool]:
+                continue
+            t = town[i]
+            if t != current:
+                current, before = t, cum
+            cum += floor[i]
+            if cum - before <= vacant[t, pool]:
+                pool_of[i] = pool
+                taken[t] += floor[i]
+        for t in range(n_towns):
+            vacant[t, pool] -= taken[t]
+    cum, before, current = 0.0, 0.0, -1
+    for i in order:
+        if pool_of[i] < 0:
+            continue
+        t = town[i]
+        if t != current:
+            current, before = t, cum
+        cum += talent[i]
+        if cum - before <= talent_free[t] + 1e-9:
+            admitted[i] = True
+    back = np.zeros((n_towns, vacant.shape[1]))
+    hired = np.zeros(n_towns)
+    for i in range(k):
+        if admitted[i]:
+            hired[town[i]] += talent[i]
+        elif pool_of[i] >= 0:
+            back[town[i], pool_of[i]] += floor[i]
+    for pool in pool_order:
+        for t in range(n_towns):
+            vacant[t, pool] += back[t, pool]
+    for t in range(n_towns):
+        talent_free[t] -= hired[t]
