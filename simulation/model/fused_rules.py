@@ -5,15 +5,22 @@ holds both to 1e-12 on the same state). What differs is how they run: one compil
 (numba), no temporaries of firm length beyond the draws, and only live rows are visited
 (:attr:`simulation.model.firm_table.FirmTable.live`); an exited firm's row is left as it is.
 
-Random numbers are drawn inside the kernels from the same keyed streams, in the same order, as the
-NumPy rules draw them (numba's ``Generator`` support reproduces NumPy's algorithms bit for bit): one
-draw per reviewing row, dead or alive, so the i-th reviewing row gets the same number in every
-scenario run with the same seed (common random numbers) and whichever kernels run.
+Random numbers come from the same keyed streams, drawn the same way, as the NumPy rules draw them:
+one draw per reviewing row, dead or alive, so the i-th reviewing row gets the same number in every
+scenario run with the same seed (common random numbers) and whichever kernels run. They are drawn
+by NumPy into an array of the reviewing rows and the kernel reads its row's number in place.
+(numba can draw from the same ``Generator`` inside a kernel, bit for bit the same numbers, but
+passing a Generator to a compiled function costs more per call than the draws themselves; and
+normal and exponential draws are sequential (ziggurat rejection), so no kernel can compute a row's
+number from its index without changing the numbers.)
 
 The arithmetic is written in the order the NumPy rules evaluate it; sums over firms are taken in row
 order, as ``np.bincount`` takes them, so town and cluster totals agree exactly. What may differ in
 the last bits: ``exp``, ``log`` and ``**`` (numba calls the C library, NumPy its own SIMD loops) and
 the one total NumPy sums pairwise (skilled workers wanted and not found).
+
+A firm's efficiency, ``exp((sigma - 1) / sigma * log-TFP)``, is computed once a step, where
+productivity changes, and kept in the table's ``efficiency`` column for the rules that follow.
 
 Rules without a per-firm loop worth compiling (R&D grants: a ranking over this step's reviewers;
 releasing an exiting firm's inputs) are the reference's own functions.
@@ -72,14 +79,14 @@ def update_productivity(m: ClusterModel) -> None:
     """See :func:`simulation.model.firm_rules.update_productivity`."""
     f, b = m.firms, m.p.behaviour
     phase, spy, k = _review(m)
-    m.activity = np.empty(k)
-    _review_productivity(m.stream("activity"), m.stream("productivity"), phase, spy, m.activity, f.alive, f.revenue,
+    m.activity = m.stream("activity").exponential(1.0, k)  # as firm_rules.activity and firm_rules.tent draw
+    _review_productivity(m.stream("productivity").standard_normal(k), phase, spy, m.activity, f.alive, f.revenue,
                          f.prod_transient, b.productivity_persistence, b.productivity_volatility,
                          b.size_volatility_exponent)
     means = np.zeros(m.n_clusters)
     _productivity(f.live, f.cluster, f.town, f.rd, f.rd_base, f.knowledge, f.absorptive, f.prod_permanent,
                   f.prod_transient, f.revenue, f.relative, f.productivity_change, f.competitiveness, f.logprod,
-                  m.local_density_ratio(), m.town_density_ratio(), KNOWLEDGE_DEPRECIATION * m.dt,
+                  f.efficiency, m.local_density_ratio(), m.town_density_ratio(), KNOWLEDGE_DEPRECIATION * m.dt,
                   b.agglomeration_elasticity, b.congestion_elasticity, b.rd_elasticity, m.common_productivity, means)
 
 
@@ -89,22 +96,19 @@ def _size_factor(revenue, exponent):
 
 
 @njit(**JIT)
-def _review_productivity(activity_stream, productivity_stream, phase, spy, activity, alive, revenue, transient,
-                         persistence, volatility, size_exponent):
-    """Draw each reviewing row's activity and innovation (dead rows too: the streams stay aligned)."""
+def _review_productivity(normal, phase, spy, activity, alive, revenue, transient, persistence, volatility,
+                         size_exponent):
+    """Reviewing rows' transient productivity: AR(1) with a Laplace innovation (j-th draw: j-th reviewing row)."""
     for j in range(activity.size):
-        activity[j] = activity_stream.exponential(1.0)
-    for j in range(activity.size):
-        z = productivity_stream.standard_normal()
         r = phase + j * spy
         if alive[r]:
-            tent = np.sqrt(activity[j]) * z
+            tent = np.sqrt(activity[j]) * normal[j]
             transient[r] = persistence * transient[r] + (volatility * _size_factor(revenue[r], size_exponent) * tent)
 
 
 @njit(**JIT)
 def _productivity(live, cluster, town, rd, rd_base, knowledge, absorptive, permanent, transient, revenue, relative,
-                  change, competitiveness, logprod, density, town_density, depreciation, agglomeration_elasticity,
+                  change, competitiveness, logprod, efficiency, density, town_density, depreciation, agglomeration_elasticity,
                   congestion_elasticity, rd_elasticity, common, means):
     totals = np.zeros(means.size)
     sums = np.zeros(means.size)
@@ -125,6 +129,7 @@ def _productivity(live, cluster, town, rd, rd_base, knowledge, absorptive, perma
     for r in live:
         competitiveness[r] = relative[r] - means[cluster[r]]
         logprod[r] = relative[r] + common
+        efficiency[r] = np.exp(REVENUE_TFP_ELASTICITY * logprod[r])  # until productivity changes next step
 
 
 # --- desired revenue ---------------------------------------------------------------------------
@@ -135,16 +140,16 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     f, b = m.firms, m.p.behaviour
     phase, spy, k = _review(m)
     wanted = np.zeros(f.n)
-    _desired_revenue(f.live, f.cluster, f.town, f.revenue, f.target, f.logprod, f.competitiveness,
+    _desired_revenue(f.live, f.cluster, f.town, f.revenue, f.target, f.efficiency, f.competitiveness,
                      f.productivity_change, m.demand_growth, m.matchmaking, m.skilled_wage_share, m.rent_change,
                      b.selection_strength, m.dt, m.p.land.rent_cost_share, m.wage_change, wanted)
-    _growth_shocks(m.stream("growth"), phase, spy, m.activity, f.live, f.alive, f.revenue, b.growth_shock_scale,
-                   b.size_volatility_exponent, wanted)
+    _growth_shocks(m.stream("growth").standard_normal(k), phase, spy, m.activity, f.live, f.alive, f.revenue,
+                   b.growth_shock_scale, b.size_volatility_exponent, wanted)
     return wanted
 
 
 @njit(**JIT)
-def _desired_revenue(live, cluster, town, revenue, target, logprod, competitiveness, change, demand_growth,
+def _desired_revenue(live, cluster, town, revenue, target, efficiency, competitiveness, change, demand_growth,
                      matchmaking, skilled_wage_share, rent_change, selection, dt, rent_cost_share, wage_change,
                      log_change):
     """Log change of each live row's demand before its growth shock (into ``log_change``)."""
@@ -155,21 +160,20 @@ def _desired_revenue(live, cluster, town, revenue, target, logprod, competitiven
         catch_up = 0.0
         if target[r] > revenue[r]:
             catch_up = CATCH_UP_RATE * np.log(max(target[r], 1e-9) / max(revenue[r], 1e-9))
-        skilled_share = skilled_wage_share[c] / np.exp(REVENUE_TFP_ELASTICITY * logprod[r])
+        skilled_share = skilled_wage_share[c] / efficiency[r]
         cost_change = rent_cost_share * rent_change[town[r]] + skilled_share * wage_change
         log_change[r] = ((growth + catch_up) * dt + REVENUE_TFP_ELASTICITY * change[r]
                          - (DEMAND_ELASTICITY - 1.0) * cost_change)
 
 
 @njit(**JIT)
-def _growth_shocks(stream, phase, spy, activity, live, alive, revenue, shock_scale, size_exponent, wanted):
+def _growth_shocks(normal, phase, spy, activity, live, alive, revenue, shock_scale, size_exponent, wanted):
     """Add reviewing rows' growth shocks to their log change (one draw per reviewing row), then level."""
     for j in range(activity.size):
-        z = stream.standard_normal()
         r = phase + j * spy
         if alive[r]:
             scale = min(max(shock_scale * _size_factor(revenue[r], size_exponent), 0.01), MAX_SHOCK_SCALE)
-            tent = np.sqrt(activity[j]) * z
+            tent = np.sqrt(activity[j]) * normal[j]
             wanted[r] += SQRT2 * scale * tent - (-np.log1p(-scale * scale))
     for r in live:
         wanted[r] = revenue[r] * np.exp(wanted[r])
@@ -182,7 +186,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
     """See :func:`simulation.model.firm_rules.expand_and_produce`."""
     f, b, t = m.firms, m.p.behaviour, m.towns
     unfilled = _expand_and_produce(
-        f.live, f.cluster, f.town, f.logprod, f.capacity, f.cash, f.capital, f.age, f.above_scale, f.revenue,
+        f.live, f.cluster, f.town, f.efficiency, f.capacity, f.cash, f.capital, f.age, f.above_scale, f.revenue,
         wanted, m.floor_per_capacity, m.talent_per_capacity, m.needs_modern, t.reserved_for, t.base_for,
         t.vacant, t.talent_free, m.credit_boost, b.capital_per_revenue, b.finance_leverage,
         MATURE_YEARS * m.steps_per_year, SHRINK_SPEED * m.dt,
@@ -213,20 +217,19 @@ def _usable(pool, c, t, needs_modern, reserved_for, base_for):
 
 
 @njit(**JIT)
-def _expand_and_produce(live, cluster, town, logprod, capacity, cash, capital, age, above_scale, revenue, wanted,
+def _expand_and_produce(live, cluster, town, efficiency, capacity, cash, capital, age, above_scale, revenue, wanted,
                         floor_per_capacity, talent_per_capacity, needs_modern, reserved_for, base_for, vacant,
                         talent_free, credit_boost, capital_per_revenue, leverage, mature_steps, shed_rate):
     n_towns = talent_free.size
     # pass 1: who grows, by how much, and the towns' demand for the first pool and for talent
     grow = np.empty(live.size, dtype=np.int64)
     dx = np.empty(live.size)
-    eff = np.empty(live.size)  # efficiency of every live row, by position in ``live``
+    eff = efficiency
     g = 0
     talent_demand = np.zeros(n_towns)
     for i in range(live.size):
         r = live[i]
-        eff[i] = np.exp(REVENUE_TFP_ELASTICITY * logprod[r])
-        need = wanted[r] / eff[i] - capacity[r]
+        need = wanted[r] / eff[r] - capacity[r]
         if need > 0:
             grow[g] = i
             dx[g] = need
@@ -263,7 +266,7 @@ def _expand_and_produce(live, cluster, town, logprod, capacity, cash, capital, a
         floor_frac = (((got[j, 0] + got[j, 1]) + got[j, 2]) + got[j, 3]) / floor_req
         talent_req = talent_per_capacity[c] * dx[j]
         talent_frac = talent_req * talent_ratio[t] / max(talent_req, 1e-12)
-        invest_req = capital_per_revenue * dx[j] * eff[i]
+        invest_req = capital_per_revenue * dx[j] * eff[r]
         constrained = age[r] < mature_steps or not above_scale[r]
         access = CONSTRAINED_ACCESS + credit_boost[c] if constrained else 1.0
         available = max(cash[r] + leverage * access * capital[r], 0.0)
@@ -275,7 +278,7 @@ def _expand_and_produce(live, cluster, town, logprod, capacity, cash, capital, a
         for pool in POOL_ORDER:
             taken[t, pool] += got[j, pool] * scale
         hired[t] += talent_per_capacity[c] * added
-        spend = capital_per_revenue * added * eff[i]
+        spend = capital_per_revenue * added * eff[r]
         cash[r] -= spend
         capital[r] += spend
         capacity[r] += added
@@ -290,9 +293,9 @@ def _expand_and_produce(live, cluster, town, logprod, capacity, cash, capital, a
     talent_back = np.zeros(n_towns)
     for i in range(live.size):
         r = live[i]
-        utilisation = wanted[r] / max(eff[i] * capacity[r], 1e-12)
+        utilisation = wanted[r] / max(eff[r] * capacity[r], 1e-12)
         if utilisation < SHRINK_UTILISATION:
-            excess = capacity[r] - wanted[r] / eff[i] / 0.85
+            excess = capacity[r] - wanted[r] / eff[r] / 0.85
             shed = shed_rate * max(excess, 0.0)
             c, t = cluster[r], town[r]
             floor = floor_per_capacity[c] * shed
@@ -303,7 +306,7 @@ def _expand_and_produce(live, cluster, town, logprod, capacity, cash, capital, a
             talent_back[t] += talent_per_capacity[c] * shed
             capital[r] *= 1.0 - shed / max(capacity[r], 1e-12)
             capacity[r] -= shed
-        revenue[r] = min(wanted[r], eff[i] * capacity[r])
+        revenue[r] = min(wanted[r], eff[r] * capacity[r])
     for t in range(n_towns):
         vacant[t, MODERN] += modern_back[t]
         vacant[t, OLD] += old_back[t]
@@ -320,9 +323,9 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     phase, spy, k = _review(m)
     exits = np.empty(f.live.size, dtype=np.intp)
     count, insolvencies = _account_and_exit(
-        f.live, f.cluster, f.logprod, f.capacity, f.revenue, f.cash, f.rd, f.loss_streak, f.age, f.above_scale,
-        f.capital, f.target, f.competitiveness, m.rd_intensity, m.credit_boost, m.stream("early-failure"), phase, spy,
-        k, b.base_margin, b.margin_slope, b.interest_rate, m.dt, b.finance_leverage, MATURE_YEARS * m.steps_per_year,
+        f.live, f.cluster, f.efficiency, f.capacity, f.revenue, f.cash, f.rd, f.loss_streak, f.age, f.above_scale,
+        f.capital, f.target, f.competitiveness, m.rd_intensity, m.credit_boost, m.stream("early-failure").random(k),
+        phase, spy, b.base_margin, b.margin_slope, b.interest_rate, m.dt, b.finance_leverage, MATURE_YEARS * m.steps_per_year,
         m.exit_loss_steps, YOUNG_YEARS * m.steps_per_year, b.exit_hazard_young, CATCH_UP_YEARS * m.steps_per_year,
         exits,
     )
@@ -331,20 +334,17 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
 
 
 @njit(**JIT)
-def _account_and_exit(live, cluster, logprod, capacity, revenue, cash, rd, loss_streak, age, above_scale, capital,
-                      target, competitiveness, rd_intensity, credit_boost, stream, phase, spy, k, base_margin,
+def _account_and_exit(live, cluster, efficiency, capacity, revenue, cash, rd, loss_streak, age, above_scale, capital,
+                      target, competitiveness, rd_intensity, credit_boost, uniform, phase, spy, base_margin,
                       margin_slope, interest_rate, dt, leverage, mature_steps, exit_loss_steps, young_steps, hazard,
                       catch_up_steps, exits):
-    # one uniform per reviewing row, dead or alive, as the NumPy rule draws them
-    uniform = np.empty(k)
-    for j in range(k):
-        uniform[j] = stream.random()
+    """Accounts of every live row; ``uniform``: one draw per reviewing row (dead or alive), for early failure."""
     count = 0
     insolvencies = 0
     j = 0  # the next reviewing row is phase + j * spy (live rows ascend: a merge, no division)
     for r in live:
         c = cluster[r]
-        utilisation = revenue[r] / max(np.exp(REVENUE_TFP_ELASTICITY * logprod[r]) * capacity[r], 1e-12)
+        utilisation = revenue[r] / max(efficiency[r] * capacity[r], 1e-12)
         margin = (base_margin + rd_intensity[c] + margin_slope * competitiveness[r]
                   - IDLE_COST * (1.0 - min(utilisation, 1.0)))
         debt = max(-cash[r], 0.0)

@@ -119,3 +119,31 @@ def house_and_staff(town, ok, floor, talent, order, vacant, talent_free, pool_or
             vacant[t, pool] += back[t, pool]
     for t in range(n_towns):
         talent_free[t] -= hired[t]
+
+
+@njit(**JIT)
+def close_year(cluster, alive, nominal_year, revenue_year, revenue_last, nominal_last, birth_step, n, va_ratio,
+               industrial, threshold, start_of_year, sums):
+    """The statistics' year just ended, summed by cluster into ``sums`` (comparable value added now and
+    a year before, above-scale firms, their value added and revenue in current prices); returns the
+    industrial firms newly above scale; then starts the next year's accounts. Every row is visited
+    (dead rows' accounts are reset too), as in the NumPy version."""
+    upgrades = 0
+    for r in range(n):
+        c = cluster[r]
+        if alive[r] and nominal_year[r] >= threshold:
+            va = va_ratio[c]
+            if revenue_last[r] > 0:  # alive through all of last year: comparable
+                sums[0, c] += va * revenue_year[r]
+                sums[1, c] += va * revenue_last[r]
+                if nominal_last[r] < threshold and industrial[c]:
+                    upgrades += 1
+            sums[2, c] += 1.0
+            sums[3, c] += va * nominal_year[r]
+            sums[4, c] += nominal_year[r]
+        whole_year = alive[r] and birth_step[r] <= start_of_year
+        revenue_last[r] = revenue_year[r] if whole_year else 0.0
+        nominal_last[r] = nominal_year[r] if whole_year else 0.0
+        revenue_year[r] = 0.0
+        nominal_year[r] = 0.0
+    return upgrades
