@@ -329,17 +329,17 @@ def rd_and_subsidies(m: ClusterModel) -> None:
 def _agency_services(m: ClusterModel, rows: np.ndarray, base: np.ndarray) -> None:
     """Small reviewing members of a cluster with innovation services raise their own R&D."""
     f = m.firms
-    response = m.p.policy.services_rd_response
-    small_revenue = m.census().small_revenue
+    spend = np.zeros(m.n_clusters)  # each cluster's agency's services this step (one agency a cluster)
     for agency in m.agencies:
-        if agency.services_spend <= 0:
-            continue
-        c = agency.cluster
-        mine = (f.cluster[rows] == c) & (f.revenue[rows] < SME_REVENUE)
-        if not mine.any():
-            continue
-        # a year's services are shared among all small members by their R&D; this step's
-        # reviewers set their R&D for the coming year
-        members_rd = m.rd_intensity[c] * small_revenue[c]
-        extra = response * agency.services_spend * base[mine] / max(members_rd, 1e-12)
-        f.rd[rows[mine]] += extra
+        if agency.services_spend > 0:
+            spend[agency.cluster] = agency.services_spend
+    if not spend.any():
+        return
+    cluster = f.cluster[rows]
+    mine = (spend[cluster] > 0) & (f.revenue[rows] < SME_REVENUE)
+    # a year's services are shared among all small members by their R&D; this step's
+    # reviewers set their R&D for the coming year
+    members_rd = m.rd_intensity * m.census().small_revenue
+    c = cluster[mine]
+    extra = m.p.policy.services_rd_response * spend[c] * base[mine] / np.maximum(members_rd[c], 1e-12)
+    f.rd[rows[mine]] += extra
