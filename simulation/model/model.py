@@ -53,6 +53,18 @@ POLICY_CLUSTERS = np.array([c != "other" for c in CLUSTERS])
 EMERGING_CLUSTERS = np.array([c in EMERGING for c in CLUSTERS])
 
 
+def _scratch_view(column: str, doc: str) -> property:
+    """A model attribute that is rows 0..n of one of the firm table's scratch columns (assignable)."""
+
+    def get(self: ClusterModel) -> np.ndarray:
+        return getattr(self.firms, column)[: self.firms.n]
+
+    def set_(self: ClusterModel, value: np.ndarray) -> None:
+        getattr(self.firms, column)[: self.firms.n] = value
+
+    return property(get, set_, doc=doc)
+
+
 class ClusterModel(mesa.Model):
     """One replicate. ``ClusterModel(spec, rng=seed).run()`` returns a ReplicateResult.
 
@@ -294,32 +306,10 @@ class ClusterModel(mesa.Model):
         return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
 
     # --- per-firm values the rules keep between steps (views of the firm table's scratch columns)
-    @property
-    def relative_productivity(self) -> np.ndarray:
-        """Log-TFP less the common drift, per row."""
-        return self.firms.relative[: self.firms.n]
-
-    @relative_productivity.setter
-    def relative_productivity(self, value: np.ndarray) -> None:
-        self.firms.relative[: self.firms.n] = value
-
-    @property
-    def productivity_change(self) -> np.ndarray:
-        """This step's change in relative productivity, per row."""
-        return self.firms.productivity_change[: self.firms.n]
-
-    @productivity_change.setter
-    def productivity_change(self, value: np.ndarray) -> None:
-        self.firms.productivity_change[: self.firms.n] = value
-
-    @property
-    def competitiveness(self) -> np.ndarray:
-        """Relative productivity less the cluster's revenue-weighted mean, per row."""
-        return self.firms.competitiveness[: self.firms.n]
-
-    @competitiveness.setter
-    def competitiveness(self, value: np.ndarray) -> None:
-        self.firms.competitiveness[: self.firms.n] = value
+    relative_productivity = _scratch_view("relative", "Log-TFP less the common drift, per row.")
+    productivity_change = _scratch_view("productivity_change", "This step's change in relative productivity, per row.")
+    competitiveness = _scratch_view("competitiveness",
+                                    "Relative productivity less the cluster's revenue-weighted mean, per row.")
 
     # --- mechanisms the schedule calls ------------------------------------------------------
     def stream(self, purpose: str) -> np.random.Generator:
