@@ -4,9 +4,9 @@ Rule by rule on the same state: each model is stepped a few quarters, copied, an
 to each copy, once with :mod:`simulation.model.fused_rules` and once with
 :mod:`simulation.model.firm_rules`; every firm column (live rows), the towns' pools and what the
 rule returns must agree to 1e-12 (relative to the value, or to the column's largest value where a
-difference cancels to near zero, as cash does), and the random numbers drawn inside the kernels must be
-the NumPy rules' to the bit. The sums over live firms (cells, annual revenue, fund candidates,
-above-scale flags) must agree exactly. Then whole runs: the two paths give the same series to
+difference cancels to near zero, as cash does), and the random numbers the kernels use must be the
+NumPy rules' to the bit. The sums over live firms (cells, annual revenue and the statistics' year,
+fund candidates, above-scale flags) and the queue that houses and staffs entrants must agree exactly. Then whole runs: the two paths give the same series to
 floating-point rounding, and the NumPy path stays available through ``SIMULATE_KERNELS=numpy``.
 """
 
@@ -77,7 +77,7 @@ def test_each_compiled_rule_agrees_with_the_numpy_rule(name: str, seed: int, ste
         getattr(firm_rules, rule)(numpy_model)
         getattr(fused_rules, rule)(fused_model)
         assert_same_state(numpy_model, fused_model, rule)
-    np.testing.assert_array_equal(numpy_model.activity, fused_model.activity)  # drawn in the kernel, to the bit
+    np.testing.assert_array_equal(numpy_model.activity, fused_model.activity)  # the same draws, to the bit
     census_a, census_b = firm_rules.census(numpy_model), fused_rules.census(fused_model)
     np.testing.assert_array_equal(census_a.small, census_b.small)
     np.testing.assert_array_equal(census_a.constrained, census_b.constrained)
@@ -165,3 +165,12 @@ def test_the_environment_chooses_the_kernels(monkeypatch) -> None:
         chosen()
     monkeypatch.delenv(ENV)
     assert chosen() == "numba"
+
+
+def test_the_kernels_follow_the_rules_constants(monkeypatch) -> None:
+    """The constants are arguments, not frozen into the compiled (and cached) code: a change to
+    firm_rules.py reaches both paths."""
+    monkeypatch.setattr(firm_rules, "IDLE_COST", 0.5)
+    monkeypatch.setattr(firm_rules, "MIN_REVENUE", 3.0)
+    assert fused_rules.constants().idle_cost == 0.5
+    test_each_compiled_rule_agrees_with_the_numpy_rule("baseline", 7, 3)

@@ -28,32 +28,18 @@ releasing an exiting firm's inputs) are the reference's own functions.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
-from simulation.datapack import ABOVE_SCALE_THRESHOLD
-from simulation.model.agency import SME_REVENUE
-from simulation.model.firm_rules import (
-    CATCH_UP_RATE,
-    CATCH_UP_YEARS,
-    CONSTRAINED_ACCESS,
-    DEMAND_ELASTICITY,
-    IDLE_COST,
-    KNOWLEDGE_DEPRECIATION,
-    MATURE_YEARS,
-    MAX_SHOCK_SCALE,
-    MIN_REVENUE,
-    REVENUE_TFP_ELASTICITY,
-    SHRINK_SPEED,
-    SHRINK_UTILISATION,
-    YOUNG_YEARS,
-    rd_and_subsidies,
-    release_inputs,
-)
-from simulation.model.floor_market import BASE, GRADES, MODERN, OLD, ORDER, RESERVED
+from simulation import datapack
+from simulation.model import agency, firm_rules
+from simulation.model.firm_rules import rd_and_subsidies, release_inputs
+from simulation.model import floor_market
+from simulation.model.floor_market import BASE, GRADES, MODERN, OLD, RESERVED  # grade numbers (structural)
 
 if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
@@ -62,7 +48,20 @@ __all__ = ["update_productivity", "rd_and_subsidies", "desired_revenue", "expand
            "account_and_exit", "release_inputs", "census"]
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")  # division as NumPy divides: no Python checks
-POOL_ORDER = np.array(ORDER, dtype=np.int64)
+RuleConstants = namedtuple("RuleConstants", "threshold sme_revenue catch_up_rate constrained_access demand_elasticity "
+                           "idle_cost max_shock_scale min_revenue tfp_elasticity shrink_utilisation")
+
+
+def constants() -> RuleConstants:
+    """The rules' constants as they are now, passed to the kernels as an argument: numba would freeze
+    module globals into its cached machine code, and miss a later edit of firm_rules.py (or a test's
+    monkeypatch)."""
+    fr = firm_rules
+    return RuleConstants(
+        float(datapack.ABOVE_SCALE_THRESHOLD), float(agency.SME_REVENUE), float(fr.CATCH_UP_RATE),
+        float(fr.CONSTRAINED_ACCESS), float(fr.DEMAND_ELASTICITY), float(fr.IDLE_COST), float(fr.MAX_SHOCK_SCALE),
+        float(fr.MIN_REVENUE), float(fr.REVENUE_TFP_ELASTICITY), float(fr.SHRINK_UTILISATION),
+    )
 SQRT2 = np.sqrt(2.0)
 
 
@@ -82,34 +81,35 @@ def update_productivity(m: ClusterModel) -> None:
     m.activity = m.stream("activity").exponential(1.0, k)  # as firm_rules.activity and firm_rules.tent draw
     _review_productivity(m.stream("productivity").standard_normal(k), phase, spy, m.activity, f.alive, f.revenue,
                          f.prod_transient, b.productivity_persistence, b.productivity_volatility,
-                         b.size_volatility_exponent)
+                         b.size_volatility_exponent, constants())
     means = np.zeros(m.n_clusters)
     _productivity(f.live, f.cluster, f.town, f.rd, f.rd_base, f.knowledge, f.absorptive, f.prod_permanent,
                   f.prod_transient, f.revenue, f.relative, f.productivity_change, f.competitiveness, f.logprod,
-                  f.efficiency, m.local_density_ratio(), m.town_density_ratio(), KNOWLEDGE_DEPRECIATION * m.dt,
-                  b.agglomeration_elasticity, b.congestion_elasticity, b.rd_elasticity, m.common_productivity, means)
+                  f.efficiency, m.local_density_ratio(), m.town_density_ratio(), firm_rules.KNOWLEDGE_DEPRECIATION * m.dt,
+                  b.agglomeration_elasticity, b.congestion_elasticity, b.rd_elasticity, m.common_productivity, means,
+                  constants())
 
 
 @njit(**JIT)
-def _size_factor(revenue, exponent):
-    return (max(revenue, 1e-3) / ABOVE_SCALE_THRESHOLD) ** (-exponent)
+def _size_factor(revenue, exponent, threshold):
+    return (max(revenue, 1e-3) / threshold) ** (-exponent)
 
 
 @njit(**JIT)
 def _review_productivity(normal, phase, spy, activity, alive, revenue, transient, persistence, volatility,
-                         size_exponent):
+                         size_exponent, k):
     """Reviewing rows' transient productivity: AR(1) with a Laplace innovation (j-th draw: j-th reviewing row)."""
     for j in range(activity.size):
         r = phase + j * spy
         if alive[r]:
             tent = np.sqrt(activity[j]) * normal[j]
-            transient[r] = persistence * transient[r] + (volatility * _size_factor(revenue[r], size_exponent) * tent)
+            transient[r] = persistence * transient[r] + (volatility * _size_factor(revenue[r], size_exponent, k.threshold) * tent)
 
 
 @njit(**JIT)
 def _productivity(live, cluster, town, rd, rd_base, knowledge, absorptive, permanent, transient, revenue, relative,
                   change, competitiveness, logprod, efficiency, density, town_density, depreciation, agglomeration_elasticity,
-                  congestion_elasticity, rd_elasticity, common, means):
+                  congestion_elasticity, rd_elasticity, common, means, k):
     totals = np.zeros(means.size)
     sums = np.zeros(means.size)
     for r in live:
@@ -129,7 +129,7 @@ def _productivity(live, cluster, town, rd, rd_base, knowledge, absorptive, perma
     for r in live:
         competitiveness[r] = relative[r] - means[cluster[r]]
         logprod[r] = relative[r] + common
-        efficiency[r] = np.exp(REVENUE_TFP_ELASTICITY * logprod[r])  # until productivity changes next step
+        efficiency[r] = np.exp(k.tfp_elasticity * logprod[r])  # until productivity changes next step
 
 
 # --- desired revenue ---------------------------------------------------------------------------
@@ -142,37 +142,37 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     wanted = np.zeros(f.n)
     _desired_revenue(f.live, f.cluster, f.town, f.revenue, f.target, f.efficiency, f.competitiveness,
                      f.productivity_change, m.demand_growth, m.matchmaking, m.skilled_wage_share, m.rent_change,
-                     b.selection_strength, m.dt, m.p.land.rent_cost_share, m.wage_change, wanted)
+                     b.selection_strength, m.dt, m.p.land.rent_cost_share, m.wage_change, wanted, constants())
     _growth_shocks(m.stream("growth").standard_normal(k), phase, spy, m.activity, f.live, f.alive, f.revenue,
-                   b.growth_shock_scale, b.size_volatility_exponent, wanted)
+                   b.growth_shock_scale, b.size_volatility_exponent, wanted, constants())
     return wanted
 
 
 @njit(**JIT)
 def _desired_revenue(live, cluster, town, revenue, target, efficiency, competitiveness, change, demand_growth,
                      matchmaking, skilled_wage_share, rent_change, selection, dt, rent_cost_share, wage_change,
-                     log_change):
+                     log_change, k):
     """Log change of each live row's demand before its growth shock (into ``log_change``)."""
     for r in live:
         c = cluster[r]
         growth = demand_growth[c] + selection * competitiveness[r]
-        growth += matchmaking[c] if revenue[r] < SME_REVENUE else 0.0
+        growth += matchmaking[c] if revenue[r] < k.sme_revenue else 0.0
         catch_up = 0.0
         if target[r] > revenue[r]:
-            catch_up = CATCH_UP_RATE * np.log(max(target[r], 1e-9) / max(revenue[r], 1e-9))
+            catch_up = k.catch_up_rate * np.log(max(target[r], 1e-9) / max(revenue[r], 1e-9))
         skilled_share = skilled_wage_share[c] / efficiency[r]
         cost_change = rent_cost_share * rent_change[town[r]] + skilled_share * wage_change
-        log_change[r] = ((growth + catch_up) * dt + REVENUE_TFP_ELASTICITY * change[r]
-                         - (DEMAND_ELASTICITY - 1.0) * cost_change)
+        log_change[r] = ((growth + catch_up) * dt + k.tfp_elasticity * change[r]
+                         - (k.demand_elasticity - 1.0) * cost_change)
 
 
 @njit(**JIT)
-def _growth_shocks(normal, phase, spy, activity, live, alive, revenue, shock_scale, size_exponent, wanted):
+def _growth_shocks(normal, phase, spy, activity, live, alive, revenue, shock_scale, size_exponent, wanted, k):
     """Add reviewing rows' growth shocks to their log change (one draw per reviewing row), then level."""
     for j in range(activity.size):
         r = phase + j * spy
         if alive[r]:
-            scale = min(max(shock_scale * _size_factor(revenue[r], size_exponent), 0.01), MAX_SHOCK_SCALE)
+            scale = min(max(shock_scale * _size_factor(revenue[r], size_exponent, k.threshold), 0.01), k.max_shock_scale)
             tent = np.sqrt(activity[j]) * normal[j]
             wanted[r] += SQRT2 * scale * tent - (-np.log1p(-scale * scale))
     for r in live:
@@ -189,7 +189,8 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
         f.live, f.cluster, f.town, f.efficiency, f.capacity, f.cash, f.capital, f.age, f.above_scale, f.revenue,
         wanted, m.floor_per_capacity, m.talent_per_capacity, m.needs_modern, t.reserved_for, t.base_for,
         t.vacant, t.talent_free, m.credit_boost, b.capital_per_revenue, b.finance_leverage,
-        MATURE_YEARS * m.steps_per_year, SHRINK_SPEED * m.dt,
+        firm_rules.MATURE_YEARS * m.steps_per_year, firm_rules.SHRINK_SPEED * m.dt, floor_market.POOL_ORDER,
+        constants(),
     )
     m.talent_unfilled += unfilled
 
@@ -219,7 +220,8 @@ def _usable(pool, c, t, needs_modern, reserved_for, base_for):
 @njit(**JIT)
 def _expand_and_produce(live, cluster, town, efficiency, capacity, cash, capital, age, above_scale, revenue, wanted,
                         floor_per_capacity, talent_per_capacity, needs_modern, reserved_for, base_for, vacant,
-                        talent_free, credit_boost, capital_per_revenue, leverage, mature_steps, shed_rate):
+                        talent_free, credit_boost, capital_per_revenue, leverage, mature_steps, shed_rate, pool_order,
+                        k):
     n_towns = talent_free.size
     # pass 1: who grows, by how much, and the towns' demand for the first pool and for talent
     grow = np.empty(live.size, dtype=np.int64)
@@ -241,7 +243,7 @@ def _expand_and_produce(live, cluster, town, efficiency, capacity, cash, capital
     got = np.zeros((g, GRADES))
     for j in range(g):
         remaining[j] = floor_per_capacity[cluster[live[grow[j]]]] * dx[j]
-    for pool in POOL_ORDER:
+    for pool in pool_order:
         demand = np.zeros(n_towns)
         for j in range(g):
             r = live[grow[j]]
@@ -268,21 +270,21 @@ def _expand_and_produce(live, cluster, town, efficiency, capacity, cash, capital
         talent_frac = talent_req * talent_ratio[t] / max(talent_req, 1e-12)
         invest_req = capital_per_revenue * dx[j] * eff[r]
         constrained = age[r] < mature_steps or not above_scale[r]
-        access = CONSTRAINED_ACCESS + credit_boost[c] if constrained else 1.0
+        access = k.constrained_access + credit_boost[c] if constrained else 1.0
         available = max(cash[r] + leverage * access * capital[r], 0.0)
         finance_frac = min(max(available / max(invest_req, 1e-12), 0.0), 1.0)
         frac = min(min(floor_frac, talent_frac), finance_frac)
         added = frac * dx[j]
         unfilled += talent_req * max(min(floor_frac, finance_frac) - talent_frac, 0.0)
         scale = frac / max(floor_frac, 1e-300)
-        for pool in POOL_ORDER:
+        for pool in pool_order:
             taken[t, pool] += got[j, pool] * scale
         hired[t] += talent_per_capacity[c] * added
         spend = capital_per_revenue * added * eff[r]
         cash[r] -= spend
         capital[r] += spend
         capacity[r] += added
-    for pool in POOL_ORDER:
+    for pool in pool_order:
         for t in range(n_towns):
             vacant[t, pool] -= taken[t, pool]
     for t in range(n_towns):
@@ -294,7 +296,7 @@ def _expand_and_produce(live, cluster, town, efficiency, capacity, cash, capital
     for i in range(live.size):
         r = live[i]
         utilisation = wanted[r] / max(eff[r] * capacity[r], 1e-12)
-        if utilisation < SHRINK_UTILISATION:
+        if utilisation < k.shrink_utilisation:
             excess = capacity[r] - wanted[r] / eff[r] / 0.85
             shed = shed_rate * max(excess, 0.0)
             c, t = cluster[r], town[r]
@@ -325,9 +327,9 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     count, insolvencies = _account_and_exit(
         f.live, f.cluster, f.efficiency, f.capacity, f.revenue, f.cash, f.rd, f.loss_streak, f.age, f.above_scale,
         f.capital, f.target, f.competitiveness, m.rd_intensity, m.credit_boost, m.stream("early-failure").random(k),
-        phase, spy, b.base_margin, b.margin_slope, b.interest_rate, m.dt, b.finance_leverage, MATURE_YEARS * m.steps_per_year,
-        m.exit_loss_steps, YOUNG_YEARS * m.steps_per_year, b.exit_hazard_young, CATCH_UP_YEARS * m.steps_per_year,
-        exits,
+        phase, spy, b.base_margin, b.margin_slope, b.interest_rate, m.dt, b.finance_leverage,
+        firm_rules.MATURE_YEARS * m.steps_per_year, m.exit_loss_steps, firm_rules.YOUNG_YEARS * m.steps_per_year,
+        b.exit_hazard_young, firm_rules.CATCH_UP_YEARS * m.steps_per_year, exits, constants(),
     )
     m.insolvencies = int(insolvencies)
     return exits[:count]
@@ -337,7 +339,7 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
 def _account_and_exit(live, cluster, efficiency, capacity, revenue, cash, rd, loss_streak, age, above_scale, capital,
                       target, competitiveness, rd_intensity, credit_boost, uniform, phase, spy, base_margin,
                       margin_slope, interest_rate, dt, leverage, mature_steps, exit_loss_steps, young_steps, hazard,
-                      catch_up_steps, exits):
+                      catch_up_steps, exits, k):
     """Accounts of every live row; ``uniform``: one draw per reviewing row (dead or alive), for early failure."""
     count = 0
     insolvencies = 0
@@ -346,17 +348,17 @@ def _account_and_exit(live, cluster, efficiency, capacity, revenue, cash, rd, lo
         c = cluster[r]
         utilisation = revenue[r] / max(efficiency[r] * capacity[r], 1e-12)
         margin = (base_margin + rd_intensity[c] + margin_slope * competitiveness[r]
-                  - IDLE_COST * (1.0 - min(utilisation, 1.0)))
+                  - k.idle_cost * (1.0 - min(utilisation, 1.0)))
         debt = max(-cash[r], 0.0)
         profit = margin * revenue[r] - rd[r] - interest_rate * debt
         cash[r] += profit * dt
         loss_streak[r] = loss_streak[r] + 1 if profit < 0 else 0
         age[r] += 1
         constrained = age[r] < mature_steps or not above_scale[r]
-        access = CONSTRAINED_ACCESS + credit_boost[c] if constrained else 1.0
+        access = k.constrained_access + credit_boost[c] if constrained else 1.0
         insolvent = max(-cash[r], 0.0) > leverage * access * capital[r] and profit < 0
         persistent = loss_streak[r] >= exit_loss_steps and cash[r] < 0
-        leaves = persistent or revenue[r] < MIN_REVENUE or insolvent
+        leaves = persistent or revenue[r] < k.min_revenue or insolvent
         while phase + j * spy < r:
             j += 1
         if phase + j * spy == r and age[r] < young_steps and uniform[j] < hazard:
@@ -377,16 +379,16 @@ def census(m: ClusterModel) -> SimpleNamespace:
     """See :func:`simulation.model.firm_rules.census`."""
     f, C = m.firms, m.n_clusters
     small, constrained, small_revenue = np.zeros(C, np.int64), np.zeros(C, np.int64), np.zeros(C)
-    _census(f.live, f.cluster, f.revenue, f.age, f.above_scale, MATURE_YEARS * m.steps_per_year, small, constrained,
-            small_revenue)
+    _census(f.live, f.cluster, f.revenue, f.age, f.above_scale, firm_rules.MATURE_YEARS * m.steps_per_year, small,
+            constrained, small_revenue, agency.SME_REVENUE)
     return SimpleNamespace(small=small, constrained=constrained, small_revenue=small_revenue)
 
 
 @njit(**JIT)
-def _census(live, cluster, revenue, age, above_scale, mature_steps, small, constrained, small_revenue):
+def _census(live, cluster, revenue, age, above_scale, mature_steps, small, constrained, small_revenue, sme_revenue):
     for r in live:
         c = cluster[r]
-        if revenue[r] < SME_REVENUE:
+        if revenue[r] < sme_revenue:
             small[c] += 1
             small_revenue[c] += revenue[r]
         if age[r] < mature_steps or not above_scale[r]:
