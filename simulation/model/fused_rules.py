@@ -8,7 +8,8 @@ holds both to 1e-12 on the same state). What differs is how they run: one compil
 Random numbers come from the same keyed streams, drawn the same way, as the NumPy rules draw them:
 one draw per reviewing row, dead or alive, so the i-th reviewing row gets the same number in every
 scenario run with the same seed (common random numbers) and whichever kernels run. They are drawn
-by NumPy into an array of the reviewing rows and the kernel reads its row's number in place.
+by the reference's own functions (``firm_rules.activity``, ``firm_rules.tent``) into an array of
+the reviewing rows, and the kernel reads its row's number in place.
 (numba can draw from the same ``Generator`` inside a kernel, bit for bit the same numbers, but
 passing a Generator to a compiled function costs more per call than the draws themselves; and
 normal and exponential draws are sequential (ziggurat rejection), so no kernel can compute a row's
@@ -62,7 +63,6 @@ def constants() -> RuleConstants:
         float(fr.CONSTRAINED_ACCESS), float(fr.DEMAND_ELASTICITY), float(fr.IDLE_COST), float(fr.MAX_SHOCK_SCALE),
         float(fr.MIN_REVENUE), float(fr.REVENUE_TFP_ELASTICITY), float(fr.SHRINK_UTILISATION),
     )
-SQRT2 = np.sqrt(2.0)
 
 
 def _review(m: ClusterModel) -> tuple[int, int, int]:
@@ -78,8 +78,9 @@ def update_productivity(m: ClusterModel) -> None:
     """See :func:`simulation.model.firm_rules.update_productivity`."""
     f, b = m.firms, m.p.behaviour
     phase, spy, k = _review(m)
-    m.activity = m.stream("activity").exponential(1.0, k)  # as firm_rules.activity and firm_rules.tent draw
-    _review_productivity(m.stream("productivity").standard_normal(k), phase, spy, m.activity, f.alive, f.revenue,
+    # the reference's own draws (firm_rules.activity, firm_rules.tent): the same numbers, one per reviewing row
+    m.activity = firm_rules.activity(m.stream("activity"), k)
+    _review_productivity(firm_rules.tent(m.stream("productivity"), m.activity), phase, spy, f.alive, f.revenue,
                          f.prod_transient, b.productivity_persistence, b.productivity_volatility,
                          b.size_volatility_exponent, constants())
     means = np.zeros(m.n_clusters)
@@ -96,14 +97,12 @@ def _size_factor(revenue, exponent, threshold):
 
 
 @njit(**JIT)
-def _review_productivity(normal, phase, spy, activity, alive, revenue, transient, persistence, volatility,
-                         size_exponent, k):
+def _review_productivity(tent, phase, spy, alive, revenue, transient, persistence, volatility, size_exponent, k):
     """Reviewing rows' transient productivity: AR(1) with a Laplace innovation (j-th draw: j-th reviewing row)."""
-    for j in range(activity.size):
+    for j in range(tent.size):
         r = phase + j * spy
         if alive[r]:
-            tent = np.sqrt(activity[j]) * normal[j]
-            transient[r] = persistence * transient[r] + (volatility * _size_factor(revenue[r], size_exponent, k.threshold) * tent)
+            transient[r] = persistence * transient[r] + (volatility * _size_factor(revenue[r], size_exponent, k.threshold) * tent[j])
 
 
 @njit(**JIT)
@@ -143,7 +142,7 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     _desired_revenue(f.live, f.cluster, f.town, f.revenue, f.target, f.efficiency, f.competitiveness,
                      f.productivity_change, m.demand_growth, m.matchmaking, m.skilled_wage_share, m.rent_change,
                      b.selection_strength, m.dt, m.p.land.rent_cost_share, m.wage_change, wanted, constants())
-    _growth_shocks(m.stream("growth").standard_normal(k), phase, spy, m.activity, f.live, f.alive, f.revenue,
+    _growth_shocks(firm_rules.tent(m.stream("growth"), m.activity), phase, spy, f.live, f.alive, f.revenue,
                    b.growth_shock_scale, b.size_volatility_exponent, wanted, constants())
     return wanted
 
@@ -167,14 +166,13 @@ def _desired_revenue(live, cluster, town, revenue, target, efficiency, competiti
 
 
 @njit(**JIT)
-def _growth_shocks(normal, phase, spy, activity, live, alive, revenue, shock_scale, size_exponent, wanted, k):
+def _growth_shocks(tent, phase, spy, live, alive, revenue, shock_scale, size_exponent, wanted, k):
     """Add reviewing rows' growth shocks to their log change (one draw per reviewing row), then level."""
-    for j in range(activity.size):
+    for j in range(tent.size):
         r = phase + j * spy
         if alive[r]:
             scale = min(max(shock_scale * _size_factor(revenue[r], size_exponent, k.threshold), 0.01), k.max_shock_scale)
-            tent = np.sqrt(activity[j]) * normal[j]
-            wanted[r] += SQRT2 * scale * tent - (-np.log1p(-scale * scale))
+            wanted[r] += np.sqrt(2.0) * scale * tent[j] - (-np.log1p(-scale * scale))
     for r in live:
         wanted[r] = revenue[r] * np.exp(wanted[r])
 

@@ -13,7 +13,6 @@ import zlib
 
 import numpy as np
 
-MASK64 = (1 << 64) - 1
 FIXED_SEED = np.random.SeedSequence(0)  # only to construct a bit generator; the key set after it is what counts
 TEMPLATE = np.random.Philox(FIXED_SEED).state
 
@@ -32,7 +31,7 @@ class Streams:
             # fixed seed and set the key (the same state, in half the time)
             bits = np.random.Philox(FIXED_SEED)
             bits.state = {**TEMPLATE, "state": {"counter": np.zeros(4, dtype=np.uint64),
-                                                "key": np.array([key & MASK64, key >> 64], dtype=np.uint64)}}
+                                                "key": np.array([key & (2**64 - 1), key >> 64], dtype=np.uint64)}}
             entry = self._cache[purpose] = (bits, np.random.Generator(bits), bits.state)
         bits, generator, state = entry
         # the step sits in a high word of the counter, so steps never share numbers;
