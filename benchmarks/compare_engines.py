@@ -44,12 +44,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reference_model import ReferenceModel  # noqa: E402
-from firm_populations import BASELINE, overrides_for  # noqa: E402
+from firm_populations import BASELINE, spec_for  # noqa: E402
 
 from simulation.model.kernels import RULES  # noqa: E402
 from simulation.model.firm_table import COLUMNS  # noqa: E402
 from simulation.model.model import ClusterModel  # noqa: E402
-from simulation.scenario import load_scenario  # noqa: E402
 
 
 
@@ -121,7 +120,7 @@ def fmt(x: float) -> str:
 
 
 def compare(firms: int, seed: int, steps: int, budget: float, repeats: int) -> dict:
-    spec = load_scenario(BASELINE, overrides_for(firms)).spec
+    spec = spec_for(firms, BASELINE)
     steps = min(steps, (spec.simulation.end_year - spec.simulation.start_year) * spec.simulation.steps_per_year)
 
     engines = [Stepper(TimedEngine(spec, rng=seed, firm_agents=False)) for _ in range(repeats)]

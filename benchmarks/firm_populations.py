@@ -15,7 +15,7 @@ from simulation.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 ABOVE_SCALE_FIRMS = 11_955  # mean of the baseline's above-scale firm counts (sum of triangular means)
-MAX_RATIO = 16.0  # below-scale firms per above-scale firm beyond which the above-scale population is scaled up
+MAX_RATIO = 20.0  # the scenario's bound on simulation.below_scale_ratio
 
 
 def population_overrides(below_scale_ratio: float, scale: float = 1.0, path: Path = BASELINE) -> list[str]:
@@ -33,14 +33,23 @@ def population_overrides(below_scale_ratio: float, scale: float = 1.0, path: Pat
 
 
 def overrides_for(firms: int, path: Path = BASELINE) -> list[str]:
-    """Overrides for a start-year population of about ``firms`` firms.
-
-    Up to ``MAX_RATIO`` (the whole city's industrial firms) more below-scale firms are added; beyond
-    it, and below 12,000 firms, the above-scale population is scaled (the scenario's bounds allow
-    ``below_scale_ratio`` up to 20).
-    """
+    """Overrides for a start-year population of about ``firms`` firms, within the scenario's bounds
+    (below 12,000 firms the above-scale population is scaled down; at most 20 below-scale firms per
+    above-scale firm, about 250,000 firms: :func:`spec_for` goes beyond)."""
     if firms < ABOVE_SCALE_FIRMS:
         return population_overrides(0.0, firms / ABOVE_SCALE_FIRMS, path)
-    ratio = min(round(firms / ABOVE_SCALE_FIRMS - 1.0, 4), MAX_RATIO)
-    scale = firms / (ABOVE_SCALE_FIRMS * (1.0 + ratio))
-    return population_overrides(ratio, 1.0 if scale < 1.0001 else round(scale, 4), path)
+    return population_overrides(round(firms / ABOVE_SCALE_FIRMS - 1.0, 4), 1.0, path)
+
+
+def spec_for(firms: int, path: Path = BASELINE):
+    """The scenario with about ``firms`` firms in the start year, at any size.
+
+    Beyond the scenario's bound on ``simulation.below_scale_ratio`` (20, which users are held to:
+    the whole city has about 16 below-scale firms per above-scale firm) the ratio is set on the
+    loaded spec directly, for benchmarks of scale only.
+    """
+    ratio = firms / ABOVE_SCALE_FIRMS - 1.0
+    if ratio <= MAX_RATIO:
+        return load_scenario(path, overrides_for(firms, path)).spec
+    spec = load_scenario(path).spec
+    return spec.model_copy(update={"simulation": spec.simulation.model_copy(update={"below_scale_ratio": round(ratio, 4)})})
