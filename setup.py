@@ -8,7 +8,7 @@ setup(
     description="Agent-based model of Dongguan's industrial clusters under 东府〔2021〕10号",
     python_requires=">=3.12",
     packages=find_packages(include=["simulation", "simulation.*"]),
-    package_data={"simulation": ["data/*.csv", "data/*.md"]},
+    package_data={"simulation": ["data/*.csv", "data/*.md", "reporting/*.toml"]},
     install_requires=[
         "mesa[network,viz]==3.5.1",  # viz: Solara and Altair for `simulate dashboard`
         # the dashboard serves every asset itself (no CDN, works offline): Solara's assets package
@@ -31,13 +31,15 @@ setup(
         "SALib>=1.5",
         "dask[distributed]>=2024.8",
         "scoringrules>=0.11",  # CRPS of ensembles (weighted) and closed forms, for the backtest
+        "pyabc>=0.13",  # ABC-SMC for data assimilation (simulate assimilate, simulate backtest)
+        "ema-workbench>=3.0",  # PRIM and CART for `simulate discover` (scenario discovery)
+        "pymoo>=0.6.1",  # NSGA-II/III for `simulate optimise` (ask-and-tell, seeded)
     ],
     extras_require={
         "test": [
             "pytest>=8", "pytest-xdist>=3.6", "hypothesis>=6.100", "psutil>=5.9",
             "playwright>=1.45",  # drives Debian's chromium for the dashboard test (no `playwright install`)
             "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29",  # executes examples/quickstart.ipynb
-            "ema-workbench>=3.0",  # examples/ema_workbench.py
         ],
         "ema": ["ema-workbench>=3.0"],
         "slurm": ["dask-jobqueue>=0.9"],

@@ -30,6 +30,7 @@ from simulation.model.firm_rules import (
     MATURE_YEARS,
     MAX_SHOCK_SCALE,
     MIN_REVENUE,
+    MARKUP,
     REVENUE_TFP_ELASTICITY,
     SHRINK_SPEED,
     SHRINK_UTILISATION,
@@ -156,7 +157,7 @@ class RefFirm(mesa.Agent):
         log_change = (
             (growth + catch_up) * m.dt
             + REVENUE_TFP_ELASTICITY * self.productivity_change
-            - (DEMAND_ELASTICITY - 1.0) * (
+            - (DEMAND_ELASTICITY - 1.0) * MARKUP * (
                 m.rent_cost_share * m.rent_change_list[self.town]
                 + self.skilled_wage_share / math.exp(REVENUE_TFP_ELASTICITY * self.logprod) * m.wage_change
             )
@@ -241,7 +242,8 @@ class RefFirm(mesa.Agent):
         self.loss_streak = self.loss_streak + 1 if profit < 0 else 0
         self.age += 1
         insolvent = max(-cash, 0.0) > self.credit_limit() and profit < 0
-        persistent = self.loss_streak >= m.exit_loss_steps and cash < 0
+        outlook = profit - b.margin_slope * self.prod_transient * revenue
+        persistent = self.loss_streak >= m.exit_loss_steps and cash < 0 and outlook < 0
         exits = persistent or revenue < MIN_REVENUE or insolvent
         if self.reviewing and self.age < YOUNG_YEARS * spy:  # early-failure hazard
             exits = m.uniform_early_failure(self.row) < b.exit_hazard_young or exits

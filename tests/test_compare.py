@@ -118,7 +118,7 @@ def test_comparison_charts_show_the_table(comparison) -> None:
     from matplotlib.collections import LineCollection
 
     from simulation.reporting.charts import Inputs, make_charts
-    from simulation.reporting.charts.style import house_style
+    from simulation.reporting.charts.style import CLUSTER_ORDER, house_style
 
     for name in ("paired_differences", "scenario_comparison"):
         assert (comparison / "charts" / "en" / f"{name}.png").is_file()
@@ -126,12 +126,65 @@ def test_comparison_charts_show_the_table(comparison) -> None:
     with house_style("en"):
         made, _ = make_charts(Inputs.from_folders([comparison]), "en")
     fig = {c.name: c for c in made}["paired_differences"].figure
+    order = {c: i for i, c in enumerate([*CLUSTER_ORDER, "city"])}
     for gid, measures in (("cagr", ["cagr"]), ("target", ["p_hit", "p_keeps_pace"])):
-        rows = table[table.measure.isin(measures)]
-        if gid == "target":
-            rows = pd.concat([rows[rows.kind == "emerging"], rows[rows.kind == "pillar"]])
-        for kind, low, high in (("paired", "paired_low", "paired_high"), ("unpaired", "unpaired_low", "unpaired_high")):
-            (lines,) = fig.findobj(lambda a, g=f"{kind}:{gid}": a.get_gid() == g and isinstance(a, LineCollection))
-            seg = np.array(lines.get_segments())
-            order = np.argsort(-seg[:, 0, 1])  # top to bottom
-            np.testing.assert_allclose(seg[order, :, 0], rows[[low, high]].to_numpy(), rtol=1e-9)
+        rows = table[table.measure.isin(measures) & table.kind.isin(["emerging", "pillar", "city"])]
+        rows = rows.sort_values("cluster", key=lambda s: s.map(order))  # the house order, top to bottom
+        (lines,) = fig.findobj(lambda a, g=f"paired:{gid}": a.get_gid() == g and isinstance(a, LineCollection))
+        seg = np.array(lines.get_segments())
+        top_down = np.argsort(-seg[:, 0, 1])
+        np.testing.assert_allclose(seg[top_down, :, 0], rows[["paired_low", "paired_high"]].to_numpy(), rtol=1e-9)
+    # beside the mean's CI, the spread of the per-replicate effects (it does not shrink with more replicates)
+    cagr = table[(table.measure == "cagr") & table.kind.isin(["emerging", "pillar", "city"])].sort_values("cluster", key=lambda s: s.map(order))
+    assert ((cagr.spread_p5 <= cagr.paired_low + 1e-12) & (cagr.paired_high <= cagr.spread_p95 + 1e-12)).all()
+    from matplotlib.patches import Rectangle
+
+    bars = sorted(fig.findobj(lambda a: a.get_gid() == "spread:cagr" and isinstance(a, Rectangle)), key=lambda b: -b.get_y())
+    # and the comparison charts are fit to print, in both languages
+    from simulation.reporting.charts.proof import problems
+
+    for lang in ("en", "zh"):
+        with house_style(lang):
+            charts, _ = make_charts(Inputs.from_folders([comparison]), lang)
+        for chart in charts:
+            assert problems(chart.figure, lang) == [], (lang, chart.name)
+    np.testing.assert_allclose([b.get_x() for b in bars], cagr.spread_p5, rtol=1e-9)
+    np.testing.assert_allclose([b.get_x() + b.get_width() for b in bars], cagr.spread_p95, rtol=1e-9)
+
+
+def test_spread_is_of_the_per_replicate_differences(comparison) -> None:
+    data = json.loads((comparison / "comparison.json").read_text(encoding="utf-8"))
+    a = pd.read_csv(comparison / data["folders"]["a"] / "summary.csv").set_index("cluster")
+    rows = {r["cluster"]: r for r in data["rows"] if r["measure"] == "cagr"}
+    city = rows["city"]
+    assert city["spread_p5"] <= city["diff"] <= city["spread_p95"]
+    # the per-replicate differences, from the two runs' own data
+    series = {}
+    for key in ("a", "b"):
+        frame = pd.read_parquet(comparison / data["folders"][key] / "data.parquet")
+        frame = frame[(frame.scope == "city") & (frame.metric == "industrial_revenue") & (frame.frequency == "year")]
+        wide = frame.pivot_table(index="replicate", columns="year", values="value", observed=True)
+        y0, y1 = wide.columns.min(), data["end_year"]
+        series[key] = ((wide[y1] / wide[y0]) ** (1 / (y1 - y0)) - 1) * 100
+    diffs = series["a"] - series["b"]
+    assert diffs.mean() == pytest.approx(city["diff"]) and np.percentile(diffs, 5) == pytest.approx(city["spread_p5"])
+    assert a.loc["city", "n"] == len(diffs)
+
+
+def test_a_report_of_a_comparison_says_what_the_policy_adds(comparison, tmp_path) -> None:
+    done = CliRunner().invoke(main, ["report", str(comparison), "--out", str(tmp_path), "--lang", "en"])
+    assert done.exit_code == 0, done.output
+    html = (tmp_path / "report.en.html").read_text(encoding="utf-8")
+    assert "<h2>What the policy adds</h2>" in html and "Baseline against No policy" in html
+    assert html.count('id="chart-paired_differences"') == 1 and html.count('id="chart-scenario_comparison"') == 1
+    assert html.count('id="chart-fan_emerging"') == 1 and "chart-fan_ene" not in html  # each chart once
+    assert "overstates what the 2021 policy itself adds" in html  # the no-policy counterfactual's limit
+
+
+def test_compare_user_errors(tmp_path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(main, ["compare", str(ROOT / "scenarios" / "baseline.toml"), str(tmp_path / "missing.toml")])
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    done = runner.invoke(main, ["compare", str(ROOT / "scenarios" / "baseline.toml"),
+                                str(ROOT / "scenarios" / "no_policy.toml"), "--replicates", "0"])
+    assert done.exit_code == 2 and "--replicates 0" in done.output

@@ -137,3 +137,26 @@ def test_killing_a_worker_mid_sweep_still_gives_identical_results(cluster, tmp_p
     result = runs(out)
     assert len(result) == 48 and not result.duplicated(["point", "replicate"]).any()
     pd.testing.assert_frame_equal(result, reference)
+
+
+def test_an_optimisation_on_dask_is_identical_to_the_local_run(cluster, tmp_path) -> None:
+    text = (ROOT / "experiments" / "optimise.toml").read_text(encoding="utf-8")
+    text = text.replace('"../scenarios/baseline.toml"', f'"{BASELINE.as_posix()}"')
+    text = text.replace("futures = 8 ", "futures = 2 ")
+    text = text.replace("population = 12", "population = 4").replace("generations = 5", "generations = 2")
+    text += ('\n[set]\n"simulation.below_scale_ratio" = 0.0\n"simulation.end_year" = 2021\n'
+             '"simulation.steps_per_year" = 1\n')  # fmt: skip
+    path = tmp_path / "opt.toml"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run([str(SIMULATE), "optimise", str(path), "--out", str(tmp_path / "dask"), "--scheduler-file",
+                           str(cluster["file"]), "--format", "png", "--lang", "en"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"on Dask cluster at {cluster['address']}" in done.stdout
+    from simulation.experiments.optimise import OptimisationPlan, run_optimisation
+    from simulation.experiments.optimise_file import load_optimise_file
+
+    local = run_optimisation(OptimisationPlan.from_file(load_optimise_file(path)), tmp_path / "local", LocalBackend(1),
+                             progress=False)  # fmt: skip
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "designs.parquet"), local.designs)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "pareto.parquet"), local.pareto)

@@ -50,7 +50,7 @@ def test_ema_workbench_example(tmp_path: Path) -> None:
     deprecated = [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning | FutureWarning)]
     assert not deprecated, deprecated  # no deprecated EMA Workbench API (such as names that are not identifiers)
     out = example["dongguan"](floor_multiplier=3.0, talent_subsidy=0.0, demand_volatility=3.0, pipeline_conversion=0.6)
-    assert set(example["OUTCOMES"]) <= set(out) and out["cost_talent"] == 0.0
+    assert set(example["OUTCOMES"]) <= set(out) and out["cost_talent_subsidy"] == 0.0
 
 
 def test_readme_python_section_runs(tmp_path: Path, monkeypatch) -> None:

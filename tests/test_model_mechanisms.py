@@ -36,6 +36,7 @@ FAST = ("simulation.below_scale_ratio=0.1", "simulation.end_year=2022")
 #: fixed land lags: approval 2 quarters, delivery 3 quarters -> first delivery in step 1 + 2 + 3
 SHORT_LAGS = ("uncertainties.land.approval_lag_years=0.5", "uncertainties.land.delivery_lag_years=0.75")
 NO_PRIOR_PIPELINE = "uncertainties.land.prior_mu_per_year=0"
+NO_WITHDRAWAL = "uncertainties.land.vacant_withdrawal=0"  # vacant old floor stays industrial
 FUNDS_OFF = tuple(f"levers.funds.{name}.enabled=false" for name in ("guidance", "ic", "ma"))
 SLUMP = 'uncertainties.shocks.events.slump={cluster="ngei", start=2022.0, duration_years=1.0, growth_change=-15.0}'
 NO_EVENTS = "uncertainties.shocks.events={}"  # the baseline's own events (the 2021 rebound) left out
@@ -146,7 +147,7 @@ def test_land_lever_delivers_more_floor_than_background_redevelopment(seed: int)
 )
 def test_nothing_is_demolished_or_delivered_before_the_lags(overrides: tuple[str, ...], seed: int) -> None:
     # only projects announced during the run: no pipeline carried over from before the start
-    m = make(*overrides, NO_PRIOR_PIPELINE, seed=seed, base=("simulation.below_scale_ratio=0.1",))  # to 2025
+    m = make(*overrides, NO_PRIOR_PIPELINE, NO_WITHDRAWAL, seed=seed, base=("simulation.below_scale_ratio=0.1",))
     assert all((due == 0).all() for due in m.towns.due.values())
     approval, delivery = lags(m)
     stock0 = m.towns.floor_stock.copy()
@@ -184,6 +185,18 @@ def test_the_prior_pipeline_is_the_same_with_and_without_the_land_lever() -> Non
     for name, due in on.towns.due.items():
         np.testing.assert_array_equal(due, off.towns.due[name])
     assert on.towns.due["deliver_modern"].sum() > 0
+
+
+def test_vacant_old_floor_leaves_industry_at_the_withdrawal_rate() -> None:
+    m = make(seed=2)
+    t = m.towns
+    old, stock = t.vacant[:, 0].copy(), t.floor_stock.copy()
+    from simulation.model.town import withdraw_vacant_old
+
+    gone = withdraw_vacant_old(t, 0.25)
+    np.testing.assert_allclose(gone, 0.25 * old)
+    np.testing.assert_allclose(t.floor_stock, stock - gone)
+    np.testing.assert_allclose(t.vacant[:, 0], 0.75 * old)
 
 
 def test_demolition_takes_vacant_old_floor_and_defers_the_rest_until_its_tenants_leave() -> None:

@@ -78,7 +78,7 @@ def test_morris_recovers_a_linear_ranking_through_the_cli(tmp_path) -> None:
     folder = analytic_sweep(tmp_path, linear, params, "morris", size=12, replicates=3)
     result = CliRunner().invoke(main, ["analyze", str(folder), "--outcome", "y"])
     assert result.exit_code == 0, result.output
-    assert "rank  parameter  mu_star [95 % CI]" in result.output
+    assert "rank  parameter  key  μ* [95 % CI]" in result.output
     csv = folder / "sensitivity_y.csv"
     assert f"Wrote {csv}" in result.output
     table = pd.read_csv(csv)
@@ -169,10 +169,13 @@ def test_analyze_ranks_the_levers_and_uncertainties_of_the_model(tmp_path, metho
         assert set(table["index"]) == set(indices) and len(table) == 2 * len(keys)
         primary = table[table["index"] == indices[1 if method == "sobol" else 0]]["value"].to_numpy()
         assert (np.diff(primary) <= 1e-12).all()  # ranked, largest first
-        assert f"{outcome} (" in result.output and "rank  parameter" in result.output
+        assert f"[{outcome}] (" in result.output and "rank  parameter" in result.output
     combined = pd.read_csv(out / "sensitivity.csv")  # for the tornado charts: every outcome
     assert tuple(combined.columns) == (*COLUMNS, "outcome")
     assert set(combined["outcome"]) == {"cagr_semi", "fiscal_cost"} and len(combined) == 4 * len(keys)
+    # the label table names the outcomes and the parameters (the keys stay beside them)
+    assert "Growth of Semiconductors, % a year [cagr_semi]" in result.output
+    assert "R&D subsidy budget" in result.output and "Market growth for Semiconductors" in result.output
     if method == "morris":  # the budgets drive the fiscal cost; demand growth drives the cluster
         mu = pd.read_csv(out / "sensitivity_fiscal_cost.csv").query("index == 'mu_star'")["parameter"].tolist()
         assert set(mu[:2]) == {"levers.subsidy.rd_budget", "levers.talent.budget_cap"}

@@ -118,24 +118,43 @@ def outcome_column(name: str, columns: list[str]) -> str:
 
 
 def default_outcomes(results: SweepResults) -> list[str]:
-    """The experiment's [analysis] outcomes, else P(hit) of each emerging cluster and the city's CAGR."""
+    """The experiment's [analysis] outcomes, else P(hit) of each emerging cluster, the city's CAGR and, where
+    recorded, the public cost and revenue and value added per 亿 of it."""
     chosen = list(results.manifest.get("analysis", {}).get("outcomes") or [])
     if chosen:
         return chosen
     cols = results.outcome_columns
     out = [f"p_hit_{c}" for c in EMERGING if f"hit_{c}" in cols]
-    out += [c for c in ("city_cagr",) if c in cols]
+    out += [c for c in ("city_cagr", "fiscal_cost", *PER_YI) if c in cols]  # growth, its cost, what a 亿 buys
     return out or [c if not c.startswith(("hit_", "keeps_pace_")) else f"p_{c}" for c in cols[:1]]
 
 
+#: per-亿 outcomes -> (numerator, denominator) columns: a point's value is the ratio of their sums
+PER_YI = {"revenue_per_yi": ("revenue_total", "fiscal_cost"), "value_added_per_yi": ("value_added_total", "fiscal_cost")}
+
+
 def point_means(results: SweepResults, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per design point: the mean of ``column`` over its successful runs, and how many there were."""
+    """Per design point: the mean of ``column`` over its successful runs, and how many there were.
+
+    A per-亿 outcome (``revenue_per_yi``, ``value_added_per_yi``) is the ratio of the point's summed
+    totals (revenue or value added over public cost), not a mean of per-run ratios, which a run with
+    little public money would dominate.
+    """
     runs = results.runs
     ok = runs["status"] == "ok"
-    values = runs.loc[ok, column].astype(float)
-    grouped = values.groupby(runs.loc[ok, "point"])
     means = np.full(results.n_points, np.nan)
     counts = np.zeros(results.n_points, dtype=np.int64)
+    top, bottom = PER_YI.get(column, (None, None))
+    if top in runs and bottom in runs:
+        both = runs.loc[ok, [top, bottom]].astype(float).dropna()
+        sums = both.groupby(runs.loc[both.index, "point"]).sum()
+        ratio = (sums[top] / sums[bottom]).where(sums[bottom] > 0)
+        means[ratio.index.to_numpy()] = ratio.to_numpy()
+        count = both.groupby(runs.loc[both.index, "point"]).size()
+        counts[count.index.to_numpy()] = count.to_numpy()
+        return means, counts
+    values = runs.loc[ok, column].astype(float)
+    grouped = values.groupby(runs.loc[ok, "point"])
     mean, count = grouped.mean(), grouped.count()
     means[mean.index.to_numpy()] = mean.to_numpy()
     counts[count.index.to_numpy()] = count.to_numpy()

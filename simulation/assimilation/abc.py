@@ -19,11 +19,12 @@ not depend on the number of workers.
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ def prior_of(spec: ScenarioSpec, key: str) -> Distribution:
 
 
 class Simulator:
-    """pyabc's model: quantiles in, the observed figures out (picklable, for worker processes)."""
+    """pyabc's model: quantiles in, the model's observed figures out (picklable, for worker processes)."""
 
     def __init__(self, spec: ScenarioSpec, keys: Sequence[str], wanted: Sequence[str]):
         self.spec = spec
@@ -100,15 +101,16 @@ def _name(i: int) -> str:
     return f"q{i:02d}"
 
 
-def run_abc(spec: ScenarioSpec, keys: Sequence[str], observed: dict[str, float], settings: Settings,
-            workers: int = 1, progress: Callable[[str], None] | None = None) -> Result:
-    """ABC-SMC of ``keys`` given ``observed``; ``spec`` should end in the last observed year."""
+def run_abc(simulator: Simulator, observed: dict[str, float], settings: Settings, workers: int = 1) -> Result:
+    """ABC-SMC of the simulator's values given ``observed`` (any picklable simulator with ``keys``,
+    ``priors`` and ``__call__(parameters) -> statistics`` works, e.g. a toy model in a test)."""
     import pyabc
 
     from simulation.assimilation.sampler import SeededMappingSampler
 
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # pyabc reports every generation at INFO
     started = time.perf_counter()
-    simulator = Simulator(spec, keys, list(observed))
+    keys = simulator.keys
     prior = pyabc.Distribution(**{_name(i): pyabc.RV("uniform", 0.0, 1.0) for i in range(len(keys))})
     executor = None
     if workers > 1:
@@ -134,6 +136,12 @@ def run_abc(spec: ScenarioSpec, keys: Sequence[str], observed: dict[str, float],
                        for row in quantiles])
     return Result(list(keys), values, quantiles, weights, dict(observed), generations,
                   time.perf_counter() - started)
+
+
+def assimilate(spec: ScenarioSpec, keys: Sequence[str], observed: dict[str, float], settings: Settings,
+               workers: int = 1) -> Result:
+    """Condition ``keys`` of a scenario (run to the last observed year) on ``observed``."""
+    return run_abc(Simulator(spec, keys, list(observed)), observed, settings, workers)
 
 
 def _generations(history) -> list[dict[str, float]]:

@@ -41,13 +41,13 @@ Examples:
 @click.option("--population", type=click.IntRange(10, 100_000), metavar="N", help="Particles a generation.")
 @click.option("--generations", type=click.IntRange(1, 100), metavar="N", help="Most generations.")
 @workers_option
+@click.option("--update-docs", is_flag=True, help="Rewrite the posterior block of docs/FORECASTING.md.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the posterior folder.")
 def assimilate(file: Path, through: int, out: Path | None, population: int | None, generations: int | None,
-               workers: int, quiet: bool) -> None:
-    from simulation.assimilation.abc import run_abc
+               workers: int, update_docs: bool, quiet: bool) -> None:
+    from simulation.assimilation.abc import assimilate as condition
     from simulation.assimilation.config import AssimilationError, load_config
-    from simulation.assimilation.posterior_folder import write_posterior
-    from simulation.reporting.writer import git_state, versions
+    from simulation.assimilation.posterior_folder import provenance, update_document, write_posterior
 
     abc = {}
     if population is not None:
@@ -68,20 +68,12 @@ def assimilate(file: Path, through: int, out: Path | None, population: int | Non
         click.echo(f"Assimilating {len(observed)} observed figures (2021-{through}) into {len(keys)} uncertain values "
                    f"with ABC-SMC: {config.settings.population} particles, at most {config.settings.max_generations} "
                    f"generations, {workers} worker(s).", err=True)
-    result = run_abc(config.spec_through(through), keys, observed, config.settings, workers=workers)
-    provenance = {
-        "through": through,
-        "scenario": str(config.scenario.path),
-        "scenario_sha256": config.scenario.sha256,
-        "file": str(config.path),
-        "command": shlex.join(["simulate", *sys.argv[1:]]) if sys.argv else "simulate assimilate",
-        "started": started,
-        "settings": vars(config.settings),
-        "workers": workers,
-        "versions": versions(),
-        "git": git_state(),
-    }
-    written = write_posterior(folder, result, config.scenario.spec, provenance)
+    result = condition(config.spec_through(through), keys, observed, config.settings, workers=workers)
+    command = shlex.join(["simulate", *sys.argv[1:]]) if sys.argv else "simulate assimilate"
+    written = write_posterior(folder, result, config.scenario.spec,
+                              provenance(config, through, command, started, workers))
+    if update_docs:
+        update_document(Path("docs") / "FORECASTING.md", written)
     if quiet:
         click.echo(str(written))
         return

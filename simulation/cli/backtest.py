@@ -50,10 +50,10 @@ Examples:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the results folder.")
 def backtest(file: Path, origins: tuple[int, ...], replicates: int, population: int | None, generations: int | None,
              workers: int, out: Path | None, update_docs: bool, charts: bool, quiet: bool) -> None:
-    from simulation.assimilation.abc import run_abc
+    from simulation.assimilation.abc import assimilate as condition
     from simulation.assimilation.backtest import forecasts, posterior_matches
     from simulation.assimilation.config import AssimilationError, load_config
-    from simulation.assimilation.posterior_folder import write_posterior
+    from simulation.assimilation.posterior_folder import provenance, write_posterior
     from simulation.experiments.seeds import replicate_seeds
     from simulation.forecasting import backtest_table as bt
     from simulation.reporting.writer import git_state, versions
@@ -87,15 +87,11 @@ def backtest(file: Path, origins: tuple[int, ...], replicates: int, population: 
         if not quiet:
             click.echo(f"Origin {origin}: assimilating 2021-{origin} ({config.settings.population} particles, "
                        f"at most {config.settings.max_generations} generations)", err=True)
-        result = run_abc(config.spec_through(origin), config.keys_through(origin), config.observed(origin),
-                         config.settings, workers=workers)
-        provenance = {
-            "through": origin, "scenario": str(config.scenario.path), "scenario_sha256": config.scenario.sha256,
-            "file": str(config.path), "command": f"simulate assimilate {config.path} --through {origin}",
-            "started": started.isoformat(timespec="seconds"), "settings": settings, "workers": workers,
-            "versions": versions(), "git": git_state(),
-        }
-        posteriors[origin] = write_posterior(target, result, config.scenario.spec, provenance)
+        result = condition(config.spec_through(origin), config.keys_through(origin), config.observed(origin),
+                           config.settings, workers=workers)
+        made = provenance(config, origin, f"simulate assimilate {config.path} --through {origin}",
+                          started.isoformat(timespec="seconds"), workers)
+        posteriors[origin] = write_posterior(target, result, config.scenario.spec, made)
 
     def spec_for(origin: int):
         post = posteriors[origin]

@@ -71,8 +71,10 @@ added when a folder holds sensitivity.csv (from `simulate analyze`, or --sensiti
 lever-response curves when it holds response.csv (or --response); the file formats are
 described in simulation/reporting/results_folder.py.
 
-Each chart is written as PNG (300 dpi), SVG and PDF, in English and Chinese, to
-OUT/<lang>/<chart>.<format>.
+Each title says only what the intervals support, every name and unit comes from one label
+table, and axes are fixed across scenarios. Each chart is written as PNG (300 dpi), SVG and
+PDF (text as outlines), in English and Chinese, to OUT/<lang>/<chart>.<format>, with
+OUT/index.json (titles, captions, and what they were made from: `simulate report` reuses them).
 
 \b
 Examples:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,9 +94,7 @@ def sweep(
     yes: bool,
     quiet: bool,
 ) -> None:
-    from simulation.experiments.sweep import (
-        BackendError, DaskBackend, LocalBackend, SweepError, SweepPlan, SweepStore, run_sweep,
-    )  # fmt: skip
+    from simulation.experiments.sweep import DaskBackend, LocalBackend, SweepPlan, SweepStore, run_sweep
 
     if scheduler and scheduler_file:
         raise UserError("give --scheduler or --scheduler-file, not both")
@@ -131,23 +131,9 @@ def sweep(
             err=True,
         )
     store = SweepStore(out)
-    again = f"simulate sweep {experiment} --out {{}} --resume"
-    try:
+    with runs_kept(store, f"simulate sweep {experiment} --out {{}} --resume"):
         summary = run_sweep(plan, store, backend, resume=resume, retry_failed=retry_failed, overwrite=overwrite,
                             progress=not quiet, checkpoint=checkpoint, new=new)  # fmt: skip
-    except SweepError as exc:
-        raise UserError(str(exc)) from None
-    except BackendError as exc:
-        raise RunError(f"{exc}; every finished run is saved in {store.folder}: continue with "
-                       f"{again.format(store.folder)}") from None  # fmt: skip
-    except OSError as exc:  # a full disk, a folder removed under the sweep
-        raise RunError(f"could not write to {store.folder} ({exc.strerror or exc}); every run written before is "
-                       f"kept: make room and continue with {again.format(store.folder)}") from None  # fmt: skip
-    except KeyboardInterrupt as exc:
-        stopped = interrupts.as_interrupted(exc)
-        click.echo(f"Interrupted ({stopped.name}); every finished run is saved in {store.folder}. Continue with:\n"
-                   f"  {again.format(store.folder)}", err=True)  # fmt: skip
-        raise click.exceptions.Exit(stopped.exit_code) from None
 
     if quiet:
         click.echo(str(summary.folder))
@@ -184,8 +170,9 @@ Wilson 95 % interval) and, if the experiment sets [analysis] frontier, RESULTS/f
 per emerging cluster, the least-support points reaching that P(hit).
 
 OUTCOME names: a run column (cagr_semi, city_cagr, fiscal_cost, ...) or p_hit_<cluster> /
-p_keeps_pace_<cluster>. Default: the experiment's [analysis] outcomes, else P(hit) of each
-emerging cluster and the city's CAGR.
+p_keeps_pace_<cluster>; revenue_per_yi and value_added_per_yi are a point's totals per 亿 of its
+public cost. Default: the experiment's [analysis] outcomes, else P(hit) of each emerging cluster,
+the city's CAGR and, where recorded, fiscal_cost, revenue_per_yi and value_added_per_yi.
 
 \b
 Examples:
@@ -261,7 +248,7 @@ def analyze(results: Path, outcomes: tuple[str, ...], out_file: Path | None, qui
         path = write_table(result.table, out_file or results / f"sensitivity_{name}.csv")
         tables.append(result.table.assign(outcome=name))
         if not quiet:
-            click.echo(f"\n{name} ({result.runs_used} runs at {result.points} points):")
+            click.echo(f"\n{_outcome_label(name)} ({result.runs_used} runs at {result.points} points):")
             click.echo(_format_indices(result.table))
         click.echo(f"Wrote {path}")
     if problems and len(problems) == len(names):
@@ -275,6 +262,30 @@ def analyze(results: Path, outcomes: tuple[str, ...], out_file: Path | None, qui
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def runs_kept(store: Any, again: str) -> Iterator[None]:
+    """Around a command that stores runs as they finish (a sweep, an optimisation): a folder problem exits 2;
+    a lost backend, a full disk or Ctrl-C say that every finished run is kept and how to continue
+    (``again`` with ``{}`` for the folder)."""
+    from simulation.experiments.sweep import BackendError, SweepError
+
+    try:
+        yield
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    except BackendError as exc:
+        raise RunError(f"{exc}; every finished run is saved in {store.folder}: continue with "
+                       f"{again.format(store.folder)}") from None  # fmt: skip
+    except OSError as exc:  # a full disk, a folder removed under the command
+        raise RunError(f"could not write to {store.folder} ({exc.strerror or exc}); every run written before is "
+                       f"kept: make room and continue with {again.format(store.folder)}") from None  # fmt: skip
+    except KeyboardInterrupt as exc:
+        stopped = interrupts.as_interrupted(exc)
+        click.echo(f"Interrupted ({stopped.name}); every finished run is saved in {store.folder}. Continue with:\n"
+                   f"  {again.format(store.folder)}", err=True)  # fmt: skip
+        raise click.exceptions.Exit(stopped.exit_code) from None
 
 
 def load_experiment_or_fail(path: Path, overrides: tuple[str, ...], replicates: int | None,
@@ -332,14 +343,26 @@ def _num(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if abs(x) < 1e-3 or abs(x) >= 1e4 else f"{x:.{digits}f}".rstrip("0").rstrip(".") or "0"
 
 
+def _outcome_label(name: str) -> str:
+    """'P(Semiconductors meets the target) [p_hit_semi]': the label table's name, then the key."""
+    from simulation.reporting import labels
+
+    label = labels.outcome(name, "en")
+    unit = f", {label.unit.text}" if label.unit.text else ""
+    return f"{label.text}{unit} [{name}]"
+
+
 def _format_indices(table: Any) -> str:
+    from simulation.reporting import labels
+
     indices = list(dict.fromkeys(table["index"]))
     params = list(dict.fromkeys(table["parameter"]))
     with_ci = {i: table.loc[table["index"] == i, "ci_low"].notna().any() for i in indices}
-    head = ["rank", "parameter", *[f"{i} [95 % CI]" if with_ci[i] else i for i in indices]]
+    names = {i: labels.index(i, "en", short=True) for i in indices}
+    head = ["rank", "parameter", "key", *[f"{names[i]} [95 % CI]" if with_ci[i] else names[i] for i in indices]]
     rows = []
     for rank, p in enumerate(params, 1):
-        cells = [str(rank), p]
+        cells = [str(rank), labels.parameter(p, "en").text, p]
         for i in indices:
             r = table[(table["parameter"] == p) & (table["index"] == i)].iloc[0]
             ci = f" [{_num(r.ci_low)}, {_num(r.ci_high)}]" if r.ci_low == r.ci_low else ""

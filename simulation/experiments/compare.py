@@ -13,7 +13,9 @@ Per cluster (and for the city's industrial growth), with ``n`` replicates valid 
     the mean CAGR 2020->end year of A and of B (% a year) and their difference A - B
     (percentage points a year). Paired CI: mean of the per-replicate differences ± t(n-1)
     standard errors. Unpaired CI: Welch's t interval for the difference of two independent
-    means (what two separately seeded runs would give).
+    means (what two separately seeded runs would give). Spread: the 5th and 95th
+    percentiles of the per-replicate differences (the CI shrinks with more replicates; the
+    spread does not).
 ``p_hit`` (emerging clusters) / ``p_keeps_pace`` (pillars)
     the share of replicates meeting the target in A and in B and the difference A - B.
     Paired CI: Newcombe's hybrid score interval for paired proportions (Newcombe 1998,
@@ -51,7 +53,7 @@ NUMERIC = ("cagr", "public_cost", "revenue_total", "value_added_total")  # measu
 COLUMNS = (
     "cluster", "kind", "name_en", "name_zh", "measure", "n",
     "a", "b", "diff", "paired_low", "paired_high", "unpaired_low", "unpaired_high",
-    "paired_width", "unpaired_width", "width_ratio", "a_only", "b_only",
+    "paired_width", "unpaired_width", "width_ratio", "a_only", "b_only", "spread_p5", "spread_p95",
 )  # fmt: skip
 
 
@@ -223,11 +225,14 @@ def _row(cluster: str, kind: str, name_en: str, name_zh: str, measure: str, a: n
          valid: np.ndarray) -> dict[str, Any]:  # fmt: skip
     a, b = a[valid], b[valid]
     n = int(valid.sum())
+    spread = (math.nan, math.nan)
     if measure in NUMERIC:
         diff, p_lo, p_hi = paired_mean(a, b)
         _, u_lo, u_hi = welch(a, b)
         a_value, b_value = (float(a.mean()), float(b.mean())) if n else (math.nan, math.nan)
         a_only = b_only = None
+        if n:
+            spread = tuple(float(x) for x in np.percentile(a - b, [5.0, 95.0]))
     else:
         diff, p_lo, p_hi, a_only, b_only = newcombe_paired(a, b)
         _, u_lo, u_hi = newcombe_unpaired(a, b)
@@ -239,7 +244,7 @@ def _row(cluster: str, kind: str, name_en: str, name_zh: str, measure: str, a: n
         "paired_low": p_lo, "paired_high": p_hi, "unpaired_low": u_lo, "unpaired_high": u_hi,
         "paired_width": pw, "unpaired_width": uw,
         "width_ratio": pw / uw if uw and np.isfinite(uw) and uw > 0 else math.nan,
-        "a_only": a_only, "b_only": b_only,
+        "a_only": a_only, "b_only": b_only, "spread_p5": spread[0], "spread_p95": spread[1],
     }  # fmt: skip
 
 
@@ -363,6 +368,8 @@ def comparison_data(comp: Comparison, folders: dict[str, str]) -> dict[str, Any]
             "unpaired": "cagr: Welch t interval; shares: Newcombe's hybrid score interval for independent samples",
             "width_ratio": "paired CI width / unpaired CI width (< 1: pairing narrows the interval)",
             "a_only, b_only": "replicates meeting the target in A but not B, and in B but not A",
+            "spread_p5, spread_p95": "cagr: 5th and 95th percentiles of the per-replicate differences A - B "
+                                     "(how much the effect varies between replicates; the CI is of their mean)",
         },
         "notes": comp.notes,
         "rows": rows,

@@ -171,38 +171,7 @@ def load_experiment(
         raise f.error(f"expected a string in quotes; got {show(description)}", ("description",))
 
     # --- the base scenario, with [set] and the command line's --set -----------------------
-    if "scenario" not in data:
-        raise f.error('missing required key; name the base scenario, e.g. scenario = "../scenarios/baseline.toml"',
-                      ("scenario",))  # fmt: skip
-    target = data["scenario"]
-    if not isinstance(target, str):
-        raise f.error(f'expected a file name in quotes, like "../scenarios/baseline.toml"; got {show(target)}',
-                      ("scenario",))  # fmt: skip
-    scenario_path = path.parent / target
-    problem = file_problem(scenario_path, "a scenario file")
-    if problem == "file not found":
-        raise f.error(f"scenario file not found: {scenario_path} (the path is relative to the experiment file)",
-                      ("scenario",))  # fmt: skip
-    if problem:
-        raise f.error(f"{scenario_path} {problem}", ("scenario",))
-    fixed = _table(f, data, "set")
-    fixed_items = _flatten(fixed, ("set",), inline, leaf=lambda k, v: not isinstance(v, dict) or k in inline)
-    fixed_options = []
-    for keys, value in fixed_items:
-        key = ".".join(keys[1:])
-        if key in RESERVED:
-            raise f.error(_reserved(key), keys)
-        fixed_options.append(f"{key}={_toml(value)}")
-    base_overrides = (*fixed_options, *overrides)
-    try:
-        scenario = load_scenario(scenario_path, base_overrides)
-    except ScenarioError as exc:
-        if exc.override in fixed_options:
-            keys = fixed_items[fixed_options.index(exc.override)][0]
-            raise f.error(exc.message, keys) from None
-        if exc.file == scenario_path and exc.key is None and exc.line is None:  # the file as a whole
-            raise f.error(f"{scenario_path}: {exc.message}", ("scenario",)) from None
-        raise
+    scenario, scenario_path, base_overrides, fixed_items = base_scenario(f, data, overrides)
     spec = scenario.spec
 
     # --- replicates, seed, outcomes ----------------------------------------------------------
@@ -312,6 +281,48 @@ def load_experiment(
         raise f.error(str(exc), ("design",)) from None
     check_combinations(design, scenario, lambda message, key: f.error(message, _param_keys(items, key)))
     return experiment
+
+
+def base_scenario(f: _File, data: dict[str, Any], overrides: tuple[str, ...] | list[str]
+                  ) -> tuple[Scenario, Path, tuple[str, ...], list[tuple[tuple[str, ...], Any]]]:  # fmt: skip
+    """The file's ``scenario`` with its ``[set]`` values and the command line's ``--set`` applied.
+
+    Returns the scenario, its path, every override applied, and the ``[set]`` items (keys, value).
+    """
+    path, inline = f.path, f.inline
+    if "scenario" not in data:
+        raise f.error('missing required key; name the base scenario, e.g. scenario = "../scenarios/baseline.toml"',
+                      ("scenario",))  # fmt: skip
+    target = data["scenario"]
+    if not isinstance(target, str):
+        raise f.error(f'expected a file name in quotes, like "../scenarios/baseline.toml"; got {show(target)}',
+                      ("scenario",))  # fmt: skip
+    scenario_path = path.parent / target
+    problem = file_problem(scenario_path, "a scenario file")
+    if problem == "file not found":
+        raise f.error(f"scenario file not found: {scenario_path} (the path is relative to the experiment file)",
+                      ("scenario",))  # fmt: skip
+    if problem:
+        raise f.error(f"{scenario_path} {problem}", ("scenario",))
+    fixed = _table(f, data, "set")
+    fixed_items = _flatten(fixed, ("set",), inline, leaf=lambda k, v: not isinstance(v, dict) or k in inline)
+    fixed_options = []
+    for keys, value in fixed_items:
+        key = ".".join(keys[1:])
+        if key in RESERVED:
+            raise f.error(_reserved(key), keys)
+        fixed_options.append(f"{key}={_toml(value)}")
+    base_overrides = (*fixed_options, *overrides)
+    try:
+        scenario = load_scenario(scenario_path, base_overrides)
+    except ScenarioError as exc:
+        if exc.override in fixed_options:
+            keys = fixed_items[fixed_options.index(exc.override)][0]
+            raise f.error(exc.message, keys) from None
+        if exc.file == scenario_path and exc.key is None and exc.line is None:  # the file as a whole
+            raise f.error(f"{scenario_path}: {exc.message}", ("scenario",)) from None
+        raise
+    return scenario, scenario_path, base_overrides, fixed_items
 
 
 def analysis_names(columns: list[str] | tuple[str, ...]) -> tuple[str, ...]:

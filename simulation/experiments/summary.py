@@ -306,13 +306,20 @@ def summarise(
         "clusters": [_json_row(r) for r in rows[:-1]],
         "city": _json_row(rows[-1]),
         "all_emerging": _share_block(out.all_hit, np.ones_like(out.all_hit, dtype=bool)),
+        "statistics_basis": _statistics_basis(results, out, end_index, targets.emerging_cagr),
+        "conditioning": _conditioning(spec, start_year, sim.end_year),
         "public_cost": _money_block(cost, revenue_total, va_total, results, end_index),
         "uncertainty": UNCERTAINTY_COVERED,
     }
     data["definitions"].update(
         all_emerging="share of replicates where all five emerging clusters reach targets.emerging_cagr",
+        statistics_basis="emerging clusters' CAGR and P(hit) as the statistics measure revenue: firms above scale for "
+        "the year, current prices, with software's change of statistical scope",
+        conditioning="with a posterior: the years whose uncertain values were conditioned on observed statistics "
+        "and the years that are simulated only",
         public_cost="public money spent from the first simulated year to end_year, 亿元, net of fund proceeds "
-        "returned (the fiscal ledger; by programme: medians)",
+        "returned (the fiscal ledger; by programme: medians); fund_holdings_end_median: the funds' stakes at "
+        "cost and proceeds they still hold at end_year, an asset the outlay bought",
         revenue_per_yi="the nine policy clusters' current-price revenue over the same years per 亿 of public "
         "money (a ratio of totals, not an effect; the effect per 亿 is in the counterfactual block)",
     )
@@ -358,12 +365,55 @@ UNCERTAINTY_COVERED = {
     "p_hit_ci": "Monte-Carlo precision only: the Wilson interval says how well the replicates pin down the "
     "share; it does not widen with what is unknown about the world",
     "across_replicates": "each replicate draws every uncertain value of the scenario (2020 levels, demand trends "
-    "and shocks including a common city-wide factor, prices after the last observed year, behaviour, land, "
-    "talent, funds and policy-response parameters) and its own random history, so P(hit) and the 90 % "
-    "intervals integrate over parameter and stochastic uncertainty within the ranges the scenario gives",
+    "and shocks including the yearly common city-wide factor, prices after the last observed year, firm behaviour, "
+    "land, talent, funds and policy-response parameters, the scales on the clusters' technology table, value-added "
+    "ratios and software's change of statistical scope, and with a posterior the conditioned values of a posterior "
+    "particle) and its own random history, so P(hit) and the 90 % intervals of growth integrate over parameter and "
+    "stochastic uncertainty within the ranges the scenario gives",
     "not_covered": "structural uncertainty (other mechanisms than the model's), ranges that are themselves "
     "wrong, and events no scenario names",
 }
+
+
+def _statistics_basis(results: Sequence[ReplicateResult], out: Outcomes, end_index: int,
+                      target: float) -> dict[str, Any]:
+    """Each emerging cluster's CAGR and P(hit) as the statistics would measure them.
+
+    The end year's revenue of the firms above scale *for the year*, in current prices, with any
+    change of statistical scope (software's), against the start year's figures. Where the scope
+    did not change this is close to the model's own measure; for software it is what the
+    published statistics report, scope change included.
+    """
+    end = annual_series(results, "cluster", "revenue_stat")[:, end_index]
+    growth = cagr(out.revenue_start, end, float(end_index))
+    block = {}
+    for cluster in EMERGING:
+        c = CLUSTERS.index(cluster)
+        valid = np.isfinite(growth[:, c])
+        med, lo, hi = interval(growth[valid, c])
+        k, n, p, (ci_lo, ci_hi) = share(growth[:, c] >= target, valid)
+        num = lambda x: None if not np.isfinite(x) else float(x)  # noqa: E731
+        block[cluster] = {"cagr": {"median": num(med), "p5": num(lo), "p95": num(hi)},
+                          "hit": {"count": int(k), "p": num(p), "ci_low": num(ci_lo), "ci_high": num(ci_hi)}}
+    return block
+
+
+def _conditioning(spec: ScenarioSpec, start_year: int, end_year: int) -> dict[str, Any] | None:
+    """Which years a posterior conditions on observed statistics, and which are simulated only."""
+    if not getattr(spec, "posterior", ""):
+        return None
+    import json
+    from pathlib import Path
+
+    try:
+        through = int(json.loads((Path(spec.posterior) / "posterior.json").read_text(encoding="utf-8"))["through"])
+    except (OSError, ValueError, KeyError):
+        return {"posterior": spec.posterior, "observed_years": [], "simulated_years": list(range(start_year + 1, end_year + 1))}
+    return {
+        "posterior": spec.posterior,
+        "observed_years": list(range(start_year + 1, min(through, end_year) + 1)),
+        "simulated_years": list(range(max(through, start_year) + 1, end_year + 1)),
+    }
 
 
 def _share_block(flags: np.ndarray, valid: np.ndarray) -> dict[str, Any]:
@@ -384,9 +434,11 @@ def _money_block(cost: np.ndarray, revenue: np.ndarray, va: np.ndarray, results:
     with np.errstate(divide="ignore", invalid="ignore"):
         r_med = interval(np.where(cost > 0, revenue / cost, np.nan))[0]
         v_med = interval(np.where(cost > 0, va / cost, np.nan))[0]
+    holdings = annual_series(results, "city", "fund_holdings")[:, end_index]
     num = lambda x: None if not np.isfinite(x) else float(x)  # noqa: E731
     return {
         "total": {"median": num(med), "p5": num(lo), "p95": num(hi)},
+        "fund_holdings_end_median": num(float(np.median(holdings))),
         "per_year_median": num(med / max(end_index, 1)),
         "by_programme": by,
         "revenue_per_yi": num(r_med),

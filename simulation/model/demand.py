@@ -10,7 +10,8 @@ electronics slump), plus a share of its buyer clusters' surprises passed up the 
 (``simulation/data/cluster_traits.csv``, ``macro_loading``). Without the common factor the
 clusters' shocks would be independent and the city's growth would be narrowed by diversification.
 
-The common factor is yearly: m_y = ρ m_{y−1} + sqrt(1 − ρ²) σ z_y, from 0 in the start year, with
+The common factor is yearly: m_y = ρ m_{y−1} + sqrt(1 − ρ²) σ z_y, from a start-year state σ z_start
+drawn from its stationary spread (it is not applied to the start year, whose figures are data), with
 ``macro_volatility`` σ and ``macro_persistence`` ρ. Its standardised innovations z_y are
 uncertain values of their own (``macro_shocks``, one per year, standard normal unless a scenario
 or a posterior says otherwise; a year not listed draws one from its own keyed stream), so data
@@ -38,7 +39,12 @@ class MarketDemand:
         self.surprise = rng.standard_normal(len(CLUSTERS)) * demand.volatility / 100.0
         rho, sd = demand.macro_persistence, demand.macro_volatility / 100.0
         self.macro_by_year: dict[int, float] = {}
-        level = 0.0
+        # the factor's start-year state, drawn from its stationary spread, carries into the first year
+        first = years[0] - 1
+        z0 = demand.macro_shocks.get(str(first))
+        if z0 is None:
+            z0 = draw_shock(first) if draw_shock is not None else 0.0
+        level = sd * z0
         for year in years:
             z = demand.macro_shocks.get(str(year))
             if z is None:

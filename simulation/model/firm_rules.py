@@ -4,8 +4,9 @@ Each function applies one rule to all firms of a model at once. Firms revise the
 year, each in its own quarter (``row % steps_per_year``): that is when they take an idiosyncratic
 growth shock and a productivity innovation (both Laplace-shaped: growth rates are tent-shaped,
 Stanley et al. 1996; Bottazzi & Secchi 2006), set R&D and apply for subsidies. Every quarter they
-produce, expand towards demand where floor space, talent and finance allow, pay for what they use
-(R&D, rent, interest on credit) and may exit.
+produce, expand towards demand where floor space, talent and finance allow, pay their R&D and the
+interest on their credit from cash (rents and skilled wages pass into their prices at a markup), and
+may exit.
 
 Money inside the model is in constant 2020 yuan (M CNY); :mod:`simulation.model.prices` converts
 at the statistics' border (the above-scale threshold is in current yuan).
@@ -38,6 +39,7 @@ MIN_REVENUE = 0.5  # M CNY a year: below this a firm closes
 YOUNG_YEARS = 2.0  # age below which the extra exit hazard applies
 DEMAND_ELASTICITY = 3.0  # sigma, elasticity of substitution between firms' varieties (Hsieh & Klenow 2009)
 REVENUE_TFP_ELASTICITY = (DEMAND_ELASTICITY - 1.0) / DEMAND_ELASTICITY  # revenue response to TFP
+MARKUP = DEMAND_ELASTICITY / (DEMAND_ELASTICITY - 1.0)  # price over marginal cost at a constant markup
 DENSITY_FLOOR = 500.0  # persons: agglomeration compares cell employment + this with 2020's + this
 EMERGING_IDX = np.array([CLUSTER_INDEX[c] for c in EMERGING])
 PILLAR_IDX = np.array([CLUSTER_INDEX[c] for c in PILLARS])
@@ -114,9 +116,10 @@ def update_productivity(m: ClusterModel) -> None:
     rr = review_rows(m)
     k = len(range(*rr.indices(n)))
     m.activity = activity(m.stream("activity"), k)  # this step's reviewing firms; also scales their growth shock
-    f.prod_transient[rr] = b.productivity_persistence * f.prod_transient[rr] + (
-        b.productivity_volatility * size_factor(f.revenue[rr], b) * tent(m.stream("productivity"), m.activity)
-    )
+    innovation = b.productivity_volatility * size_factor(f.revenue[rr], b) * tent(m.stream("productivity"), m.activity)
+    # every reviewing row draws (so the draws of a row do not depend on others' exits); only the living move
+    f.prod_transient[rr] = np.where(f.alive[rr], b.productivity_persistence * f.prod_transient[rr] + innovation,
+                                    f.prod_transient[rr])
     cluster, town = f.cluster[:n], f.town[:n]
     ratio = np.where(f.rd_base[:n] > 0, f.rd[:n] / np.maximum(f.rd_base[:n], 1e-12), 1.0)
     f.knowledge[:n] += KNOWLEDGE_DEPRECIATION * m.dt * (ratio - f.knowledge[:n])
@@ -164,7 +167,7 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, MAX_SHOCK_SCALE)
     # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2), mean one in levels
     log_change[rr] += np.sqrt(2.0) * scale * tent(m.stream("growth"), m.activity) - laplace_mean_correction(scale)
-    return revenue * np.exp(log_change)
+    return revenue * np.exp(np.where(f.alive[:n], log_change, 0.0))  # the closed sell nothing
 
 
 def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod: np.ndarray) -> np.ndarray:
@@ -172,10 +175,12 @@ def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod:
 
     Rent: ``rent_cost_share`` of revenue at 2020 rents, times the change in log rent. Skilled wages:
     the firm's skilled wage bill per yuan of revenue (fewer workers per yuan where it is more
-    efficient), times the change in log(1 + premium).
+    efficient), times the change in log(1 + premium). Times the markup: the change in unit cost.
     """
     skilled_share = m.skilled_wage_share[cluster] / efficiency(logprod)
-    return m.p.land.rent_cost_share * m.rent_change[town] + skilled_share * m.wage_change
+    # at a constant markup sigma / (sigma - 1) the price moves with unit cost, and a cost that is a
+    # share s of revenue is a share s * sigma / (sigma - 1) of unit cost
+    return MARKUP * (m.p.land.rent_cost_share * m.rent_change[town] + skilled_share * m.wage_change)
 
 
 def credit_limit(m: ClusterModel, rows: np.ndarray | slice) -> np.ndarray:
@@ -239,8 +244,8 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     Profit is the operating margin before R&D (``base_margin`` is the margin of an average firm
     after its usual R&D), less the R&D the firm actually does, the cost of idle capacity and
     interest on drawn credit. Rents and skilled wages move prices, not margins: firms pass factor
-    costs on at a constant markup (see :func:`desired_revenue`). A firm whose debt exceeds its credit limit while it
-    makes losses cannot roll its credit over and closes. Returns the exiting rows.
+    costs on at a constant markup (see :func:`desired_revenue`). A firm whose debt exceeds its credit
+    limit while it makes losses cannot roll its credit over and closes. Returns the exiting rows.
     """
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     alive = f.alive[:n]
@@ -259,8 +264,11 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     f.loss_streak[:n] = np.where(alive & (profit < 0), f.loss_streak[:n] + 1, np.where(alive, 0, f.loss_streak[:n]))
     f.age[:n] += alive
     insolvent = (np.maximum(-f.cash[:n], 0.0) > credit_limit(m, slice(0, n))) & (profit < 0)
-    # persistent losses close a firm once they have used up its cash buffer
-    persistent = (f.loss_streak[:n] >= m.exit_loss_steps) & (f.cash[:n] < 0)
+    # persistent losses close a firm once they have used up its cash buffer and it expects no better:
+    # its profit once the transient part of its productivity has reverted is still a loss (a firm
+    # that is only having a bad spell borrows through it while it can; Hopenhayn 1992)
+    outlook = profit - b.margin_slope * f.prod_transient[:n] * revenue
+    persistent = (f.loss_streak[:n] >= m.exit_loss_steps) & (f.cash[:n] < 0) & (outlook < 0)
     exits = alive & (persistent | (revenue < MIN_REVENUE) | insolvent)
     rr = review_rows(m)
     young = alive[rr] & (f.age[rr] < YOUNG_YEARS * m.steps_per_year)

@@ -50,7 +50,7 @@ __all__ = ["update_productivity", "rd_and_subsidies", "desired_revenue", "expand
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")  # division as NumPy divides: no Python checks
 RuleConstants = namedtuple("RuleConstants", "threshold sme_revenue catch_up_rate constrained_access demand_elasticity "
-                           "idle_cost max_shock_scale min_revenue tfp_elasticity shrink_utilisation")
+                           "idle_cost markup max_shock_scale min_revenue tfp_elasticity shrink_utilisation")
 
 
 def constants() -> RuleConstants:
@@ -60,7 +60,8 @@ def constants() -> RuleConstants:
     fr = firm_rules
     return RuleConstants(
         float(datapack.ABOVE_SCALE_THRESHOLD), float(agency.SME_REVENUE), float(fr.CATCH_UP_RATE),
-        float(fr.CONSTRAINED_ACCESS), float(fr.DEMAND_ELASTICITY), float(fr.IDLE_COST), float(fr.MAX_SHOCK_SCALE),
+        float(fr.CONSTRAINED_ACCESS), float(fr.DEMAND_ELASTICITY), float(fr.IDLE_COST), float(fr.MARKUP),
+        float(fr.MAX_SHOCK_SCALE),
         float(fr.MIN_REVENUE), float(fr.REVENUE_TFP_ELASTICITY), float(fr.SHRINK_UTILISATION),
     )
 
@@ -160,7 +161,8 @@ def _desired_revenue(live, cluster, town, revenue, target, efficiency, competiti
         if target[r] > revenue[r]:
             catch_up = k.catch_up_rate * np.log(max(target[r], 1e-9) / max(revenue[r], 1e-9))
         skilled_share = skilled_wage_share[c] / efficiency[r]
-        cost_change = rent_cost_share * rent_change[town[r]] + skilled_share * wage_change
+        # factor costs pass into prices at the markup (firm_rules.cost_change)
+        cost_change = k.markup * (rent_cost_share * rent_change[town[r]] + skilled_share * wage_change)
         log_change[r] = ((growth + catch_up) * dt + k.tfp_elasticity * change[r]
                          - (k.demand_elasticity - 1.0) * cost_change)
 
@@ -324,7 +326,8 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     exits = np.empty(f.live.size, dtype=np.intp)
     count, insolvencies = _account_and_exit(
         f.live, f.cluster, f.efficiency, f.capacity, f.revenue, f.cash, f.rd, f.loss_streak, f.age, f.above_scale,
-        f.capital, f.target, f.competitiveness, m.rd_intensity, m.credit_boost, m.stream("early-failure").random(k),
+        f.capital, f.target, f.competitiveness, f.prod_transient, m.rd_intensity, m.credit_boost,
+        m.stream("early-failure").random(k),
         phase, spy, b.base_margin, b.margin_slope, b.interest_rate, m.dt, b.finance_leverage,
         firm_rules.MATURE_YEARS * m.steps_per_year, m.exit_loss_steps, firm_rules.YOUNG_YEARS * m.steps_per_year,
         b.exit_hazard_young, firm_rules.CATCH_UP_YEARS * m.steps_per_year, exits, constants(),
@@ -335,7 +338,7 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
 
 @njit(**JIT)
 def _account_and_exit(live, cluster, efficiency, capacity, revenue, cash, rd, loss_streak, age, above_scale, capital,
-                      target, competitiveness, rd_intensity, credit_boost, uniform, phase, spy, base_margin,
+                      target, competitiveness, transient, rd_intensity, credit_boost, uniform, phase, spy, base_margin,
                       margin_slope, interest_rate, dt, leverage, mature_steps, exit_loss_steps, young_steps, hazard,
                       catch_up_steps, exits, k):
     """Accounts of every live row; ``uniform``: one draw per reviewing row (dead or alive), for early failure."""
@@ -355,7 +358,10 @@ def _account_and_exit(live, cluster, efficiency, capacity, revenue, cash, rd, lo
         constrained = age[r] < mature_steps or not above_scale[r]
         access = k.constrained_access + credit_boost[c] if constrained else 1.0
         insolvent = max(-cash[r], 0.0) > leverage * access * capital[r] and profit < 0
-        persistent = loss_streak[r] >= exit_loss_steps and cash[r] < 0
+        # persistent losses close a firm only if its outlook, once its transient productivity has
+        # reverted, is still a loss (firm_rules.account_and_exit)
+        outlook = profit - margin_slope * transient[r] * revenue[r]
+        persistent = loss_streak[r] >= exit_loss_steps and cash[r] < 0 and outlook < 0
         leaves = persistent or revenue[r] < k.min_revenue or insolvent
         while phase + j * spy < r:
             j += 1

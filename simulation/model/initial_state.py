@@ -17,14 +17,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, town_weights, towns
-from simulation.model.firm_rules import absorptive_capacity, efficiency, size_factor
+from simulation.model.firm_rules import IDLE_COST, absorptive_capacity, efficiency, size_factor
 from simulation.model.firm_table import FirmTable
 
 SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
 BELOW_SCALE_MIN = 2.0  # M CNY a year, the smallest firm modelled
 UNRELATED_TOWN_WEIGHT = {"other": 0.3}  # weight where a town does not list the cluster
 DEFAULT_UNRELATED = 0.03
-SURVIVOR_SLACK = 0.3  # log-TFP below break-even that a 2020 incumbent may have: its losses are recent
 CASH_START = 0.05  # cash an incumbent holds, share of its revenue, before what its margin has added ...
 CASH_YEARS = 2.0  # ... over this many years (loss-makers start with little cash or in debt)
 
@@ -91,13 +90,14 @@ def build_population(
         shift = np.average(logprod, weights=revenue)  # the cluster's 2020 frontier is 0
         permanent -= shift
         logprod -= shift
-        # loss-making incumbents exist in 2020 (the survivors' margins reach down to SURVIVOR_SLACK
-        # below break-even); their cash shows it, so persistent losses close them in a year or two
-        margin = behaviour.base_margin + behaviour.margin_slope * (logprod - logprod.mean())
+        utilisation = rng.uniform(0.8, 0.95, n)
+        # loss-making incumbents exist in 2020 (those in a bad transient spell: see _productivity);
+        # their cash shows what their margins have added or taken over the last years
+        margin = (behaviour.base_margin + behaviour.margin_slope * logprod  # logprod's weighted mean is 0
+                  - IDLE_COST * (1.0 - utilisation))
         cash = revenue * (CASH_START + CASH_YEARS * margin)
         losing = margin < 0
         loss_streak = np.where(losing, rng.integers(0, 4, n), 0).astype(np.int32)
-        utilisation = rng.uniform(0.8, 0.95, n)
         capacity = revenue / efficiency(logprod) / utilisation
         p = where[:, c] / where[:, c].sum()
         town = rng.choice(len(p), size=n, p=p)
@@ -133,16 +133,18 @@ def _productivity(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Permanent and transient log-TFP of incumbents, rank-correlated with size.
 
-    Incumbents in 2020 are survivors: a firm whose margin would be far below zero (log-TFP more than
-    base_margin / margin_slope + SURVIVOR_SLACK below the mean of the untruncated distribution, 0)
-    would have exited, so such draws are redrawn (a truncated distribution). Firms with small
-    losses remain: loss-makers are a normal part of an industrial population.
+    Incumbents in 2020 are survivors of selection on their long-run productivity: a firm whose
+    *permanent* log-TFP is more than base_margin / margin_slope below the mean of the untruncated
+    distribution (0) could never cover its costs and would have exited, so such draws are redrawn
+    (a truncated distribution). The transient part is free: firms that are having a bad spell make
+    losses in 2020 (loss-makers are a normal part of an industrial population) and carry on while
+    they can finance them.
     """
     n = revenue.size
     log_size = np.log(revenue)
     z_size = (log_size - log_size.mean()) / max(log_size.std(), 1e-9)
     rho = SIZE_PRODUCTIVITY_CORRELATION
-    floor = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9) - SURVIVOR_SLACK
+    floor = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9)
     permanent = np.empty(n)
     transient = np.empty(n)
     todo = np.arange(n)
@@ -152,9 +154,7 @@ def _productivity(
             rho * z_size[todo] + np.sqrt(1 - rho**2) * rng.standard_normal(k)
         )
         transient[todo] = sd_transient * size_factor(revenue[todo], behaviour) * rng.standard_normal(k)
-        todo = todo[permanent[todo] + transient[todo] < floor]
+        todo = todo[permanent[todo] < floor]
         if todo.size == 0:
             break
-    # selection acted on the permanent part: a transient part centred on 0 does not revert
-    shift = transient.mean()
-    return permanent + shift, transient - shift
+    return permanent, transient

@@ -32,15 +32,15 @@ from simulation.model.datacollection import series_reporters
 from simulation.model.kernels import rules_module
 from simulation.model.ledger import Ledger
 from simulation.model.parameters import draw_parameters, flatten
-from simulation.model.posterior import posterior_values
 from simulation.model.prices import PriceIndex
 from simulation.model.recorder import Recorder
 from simulation.model.results import ReplicateResult
 from simulation.model.streams import Streams
 from simulation.model.talent import choice_multiplier, subsidy_gain, talent_step, update_premium
 from simulation.model.town import (Town, TownTable, announce, demolish_and_deliver, refit, release_reserved,
-                                   update_rents)
+                                   update_rents, withdraw_vacant_old)
 from simulation.scenario.loader import Scenario
+from simulation.scenario.posterior import particle
 from simulation.scenario.overrides import resolve_spec
 from simulation.scenario.schema import ScenarioSpec
 
@@ -123,7 +123,9 @@ class ClusterModel(mesa.Model):
         # generator, parameters and dynamics from keyed streams (common random numbers)
         (init_rng,) = self.rng.spawn(1)
         self.streams = Streams(self.rng)
-        self.p = draw_parameters(spec.uncertainties, self.streams, {**posterior_values(spec, self.streams), **(fixed or {})})
+        # a posterior's particle for this replicate (its own keyed stream), then any fixed values
+        drawn = particle(spec.posterior, self.streams.get("posterior").random()) if spec.posterior else {}
+        self.p = draw_parameters(spec.uncertainties, self.streams, {**drawn, **(fixed or {})})
 
         traits, scale = cluster_traits(), self.p.traits
         self.n_clusters = len(CLUSTERS)
@@ -294,6 +296,7 @@ class ClusterModel(mesa.Model):
         self._update_rents()
         self._update_talent_premium()
         release_reserved(self.towns, RESERVED_RELEASE * self.dt)
+        withdraw_vacant_old(self.towns, self.p.land.vacant_withdrawal * self.dt)
         self.recorder.record()
         if self.datacollector is not None:
             self.datacollector.collect(self)

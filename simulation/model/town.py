@@ -69,6 +69,7 @@ class TownTable:
         self.delivered = np.zeros(n)  # this step, m2
         self.delivered_total = np.zeros(n)
         self.refitted_total = np.zeros(n)  # m2 of old floor refitted as modern with zone money
+        self.withdrawn_total = np.zeros(n)  # m2 of vacant old floor turned to other uses
         self.matching_money = np.zeros(n)  # M CNY a year, city + town
 
     @property
@@ -206,6 +207,16 @@ def release_reserved(table: TownTable, share: float) -> None:
     moved = table.vacant[:, RESERVED] * share
     table.vacant[:, RESERVED] -= moved
     table.vacant[:, MODERN] += moved
+
+
+def withdraw_vacant_old(table: TownTable, share: float) -> np.ndarray:
+    """Vacant old village-park floor that owners turn to other uses (storage, housing, demolition)
+    leaves the industrial stock; returns the m2 withdrawn per town."""
+    gone = table.vacant[:, OLD] * share
+    table.vacant[:, OLD] -= gone
+    table.floor_stock -= gone
+    table.withdrawn_total += gone
+    return gone
 
 
 def refit(table: TownTable, money: np.ndarray, cost_per_m2: float) -> np.ndarray:

@@ -125,6 +125,17 @@ def key_lines(data: dict[str, Any]) -> list[str]:
         total = cost["total"]
         lines.append(f"Public cost {start + 1}–{end}: {_money(total['median'])} "
                      f"[{_money(total['p5'])}, {_money(total['p95'])}] (median [5, 95 %] across replicates)")
+    conditioning = data.get("conditioning")
+    if conditioning and conditioning["observed_years"]:
+        seen, future = conditioning["observed_years"], conditioning["simulated_years"]
+        lines.append(f"Conditioned on the statistics observed in {seen[0]}–{seen[-1]} (posterior "
+                     f"{conditioning['posterior']}); " + (f"{future[0]}–{future[-1]} simulated." if future else
+                                                           "no year simulated only."))
+    basis = data.get("statistics_basis") or {}
+    soft = basis.get("soft")
+    if soft and soft["cagr"]["median"] is not None:
+        lines.append(f"Software on the statistics' basis (with the change of statistical scope): CAGR "
+                     f"{_range(soft['cagr'])} %/yr, P(≥ {data['targets']['emerging_cagr']:g} %) {_chance(soft['hit'])}")
     effects = data.get("counterfactual")
     if effects:
         name = effects["scenario"]

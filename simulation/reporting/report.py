@@ -1,11 +1,16 @@
-"""A briefing report from a results folder: one self-contained HTML file and Markdown beside it.
+"""A briefing report: one self-contained HTML file, and Markdown beside it, from a results folder.
 
-The report holds the key findings written as sentences from the summary's numbers, the charts
-(:mod:`simulation.reporting.charts`), the summary tables, the assumptions (the resolved
-scenario.toml) and the run's manifest. The HTML file needs nothing else: styles are inline,
-charts are inline SVG (text as paths, so no fonts are needed), there is no script, and a
+Read top to bottom as a briefing: key findings (:mod:`simulation.reporting.findings`), what
+the policy adds (from a ``simulate compare`` folder, or a run's ``counterfactual`` block), the
+charts (each once), the summary tables, the public cost (when the results carry it), the
+levers as run in the reader's language, limitations and validation (the scorecard and the
+backtest, when given), and a short provenance (scenario and its hash, root seed, code).
+
+The HTML file needs nothing else: styles are inline, charts are inline SVG (text as paths),
+text uses a subset of the CJK font embedded as a data: URL, there is no script, and a
 Content-Security-Policy forbids loading anything, so it opens offline and makes no request.
-The Markdown file links the charts as PNG files in ``figures/<lang>/`` beside it.
+The Markdown file links the charts as PNG files in ``figures/<lang>/`` beside it. Charts that
+``simulate chart`` already wrote for the same results and code are reused, not drawn again.
 
 Everything comes from the results folder's files, never from the model.
 """
@@ -13,191 +18,29 @@ Everything comes from the results folder's files, never from the model.
 from __future__ import annotations
 
 import html
-import json
-import math
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from simulation.reporting.charts import Inputs, write_charts
-from simulation.reporting.charts.style import pct, scenario_label, tr
+from simulation.reporting import cost_effectiveness, labels, wording
+from simulation.reporting.charts import Inputs
+from simulation.reporting.charts.layout import scenario_tag
+from simulation.reporting.charts.render import Written, reuse, write_charts
+from simulation.reporting.charts.style import tr
+from simulation.reporting.findings import Finding, findings, policy_findings
+from simulation.reporting.report_tables import (
+    Table, backtest_table, cost_table, effects_table, lever_tables, provenance_rows, summary_tables, validation_table,
+)  # fmt: skip
 from simulation.reporting.results_folder import ResultsError, ResultsFolder
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 FONT_FAMILY = "Report Sans"
-
-
-@dataclass
-class Finding:
-    """One key finding: the sentence and the numbers it states (for checks)."""
-
-    text: str
-    numbers: dict[str, float] = field(default_factory=dict)
-
-
-# --- findings -------------------------------------------------------------------------------
-
-
-def _f(x: Any) -> float:
-    return float("nan") if x is None else float(x)
-
-
-def findings(results: ResultsFolder, lang: str = "en") -> list[Finding]:
-    """Key findings as sentences, from summary.json (and the town series, if there are any)."""
-    data = results.summary_data
-    target = float(data["targets"]["emerging_cagr"])
-    tolerance = float(data["targets"]["pillar_tolerance"])
-    start, end = data["start_year"], data["end_year"]
-    emerging = [r for r in data["clusters"] if r["kind"] == "emerging" and r["hit"]["p"] is not None]
-    pillars = [r for r in data["clusters"] if r["kind"] == "pillar" and r["cagr"]["median"] is not None]
-    city = data["city"]
-    out: list[Finding] = []
-
-    if emerging:
-        likely = sum(r["hit"]["p"] >= 0.5 for r in emerging)
-        out.append(Finding(tr(
-            lang,
-            f"{'All' if likely == len(emerging) else f'{likely} of the'} {len(emerging)} emerging clusters are more likely "
-            f"than not to grow at least "
-            f"{pct(target, 0)} a year from {start} to {end}.",
-            f"{len(emerging)} 个战略性新兴产业中，有 {likely} 个在 {start}–{end} 年实现年均增长不低于"
-            f"{pct(target, 0, 'zh')}的概率过半。",
-        ), {"likely": likely, "emerging": len(emerging)}))
-        ranked = sorted(emerging, key=lambda r: r["hit"]["p"], reverse=True)
-        for r, en_word, zh_word in ((ranked[0], "most", "最有可能"), (ranked[-1], "least", "最不可能")):
-            hit, g = r["hit"], r["cagr"]
-            out.append(Finding(tr(
-                lang,
-                f"{r['name_en']} is the emerging cluster {en_word} likely to reach the target: P = {hit['p']:.2f} "
-                f"(95 % CI {hit['ci_low']:.2f}–{hit['ci_high']:.2f}), with median growth of {g['median']:.1f} % a year "
-                f"(90 % of replicates between {g['p5']:.1f} % and {g['p95']:.1f} %).",
-                f"{r['name_zh']}是{zh_word}达标的新兴产业：P = {hit['p']:.2f}（95% 置信区间 {hit['ci_low']:.2f}–"
-                f"{hit['ci_high']:.2f}），年均增长中位数 {g['median']:.1f}%（90% 的重复介于 {g['p5']:.1f}% 与 "
-                f"{g['p95']:.1f}% 之间）。",
-            ), {"p": hit["p"], "ci_low": hit["ci_low"], "ci_high": hit["ci_high"], "median": g["median"],
-                "p5": g["p5"], "p95": g["p95"], "cluster": r["cluster"]}))
-            if len(ranked) == 1:
-                break
-    if city["cagr"]["median"] is not None:
-        g = city["cagr"]
-        out.append(Finding(tr(
-            lang,
-            f"City industry grows {g['median']:.1f} % a year (median; 90 % of replicates between {g['p5']:.1f} % and "
-            f"{g['p95']:.1f} %), from {city['revenue_start_median']:,.0f} to {city['revenue_end_median']:,.0f} "
-            f"100 million CNY (亿元) of above-scale revenue.",
-            f"全市规模以上工业年均增长 {g['median']:.1f}%（中位数；90% 的重复介于 {g['p5']:.1f}% 与 {g['p95']:.1f}% "
-            f"之间），营业收入由 {city['revenue_start_median']:,.0f} 亿元增至 {city['revenue_end_median']:,.0f} 亿元。",
-        ), {"median": g["median"], "p5": g["p5"], "p95": g["p95"],
-            "start": city["revenue_start_median"], "end": city["revenue_end_median"]}))
-    if pillars:
-        best = max(pillars, key=lambda r: r["cagr"]["median"])
-        worst = min(pillars, key=lambda r: r["keeps_pace"]["p"])
-        out.append(Finding(tr(
-            lang,
-            f"Among the pillars, {best['name_en']} grows fastest ({best['cagr']['median']:.1f} % a year, "
-            f"{best['gap']['median']:+.1f} pp against city industry); {worst['name_en']} is the least likely to keep pace "
-            f"(within {tolerance:g} pp of the city's growth): P = {worst['keeps_pace']['p']:.2f} "
-            f"(95 % CI {worst['keeps_pace']['ci_low']:.2f}–{worst['keeps_pace']['ci_high']:.2f}).",
-            f"支柱产业中，{best['name_zh']}增长最快（年均 {best['cagr']['median']:.1f}%，比全市工业高 "
-            f"{best['gap']['median']:+.1f} 个百分点）；{worst['name_zh']}与全市工业同步增长（差距不超过 {tolerance:g} "
-            f"个百分点）的可能性最低：P = {worst['keeps_pace']['p']:.2f}（95% 置信区间 "
-            f"{worst['keeps_pace']['ci_low']:.2f}–{worst['keeps_pace']['ci_high']:.2f}）。",
-        ), {"best_median": best["cagr"]["median"], "best_gap": best["gap"]["median"],
-            "worst_p": worst["keeps_pace"]["p"], "worst_low": worst["keeps_pace"]["ci_low"],
-            "worst_high": worst["keeps_pace"]["ci_high"], "best": best["cluster"], "worst": worst["cluster"]}))
-    out.extend(_town_findings(results, lang))
-    return out
-
-
-def _town_findings(results: ResultsFolder, lang: str) -> list[Finding]:
-    from simulation.datapack import towns
-    from simulation.reporting.charts.towns import town_values
-
-    try:
-        growth = town_values(results, "growth")
-        floor = town_values(results, "floor")
-    except ResultsError:
-        return []
-    names = {t.town_id: (t.name_zh if lang == "zh" else t.name_en) for t in towns()}
-    growth = {k: v for k, v in growth.items() if np.isfinite(v)}
-    floor = {k: v for k, v in floor.items() if np.isfinite(v)}
-    if not growth or not floor:
-        return []
-    fastest = max(growth, key=growth.get)
-    most = max(floor, key=floor.get)
-    return [Finding(tr(
-        lang,
-        f"By town, revenue grows fastest in {names[fastest]} ({growth[fastest]:.1f} % a year, median), and the most "
-        f"new industrial floor space is delivered in {names[most]} ({floor[most] / 1e6:.2f} million m², median).",
-        f"分镇街看，{names[fastest]}营业收入增长最快（年均 {growth[fastest]:.1f}%，中位数），{names[most]}新增交付产业"
-        f"用房最多（{floor[most] / 1e4:,.0f} 万平方米，中位数）。",
-    ), {"fastest": growth[fastest], "floor": floor[most], "fastest_town": fastest, "most_town": most})]
-
-
-# --- tables ---------------------------------------------------------------------------------
-
-
-def _num(x: Any, digits: int = 1) -> str:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(x) else f"{x:,.{digits}f}"
-
-
-def summary_tables(results: ResultsFolder, lang: str) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(caption, header, rows) of the emerging, pillar and city tables, formatted."""
-    data = results.summary_data
-    start, end = data["start_year"], data["end_year"]
-    rows = data["clusters"]
-    cagr_h = tr(lang, "CAGR, % a year: median [5–95 %]", "年均增长（%）：中位数 [5–95%]")
-    rev0, rev1 = tr(lang, f"{start}, 亿元", f"{start} 年（亿元）"), tr(lang, f"{end}, 亿元", f"{end} 年（亿元）")
-    name_h = tr(lang, "Cluster", "产业")
-
-    def cagr(r: dict) -> str:
-        g = r["cagr"]
-        return f"{_num(g['median'])} [{_num(g['p5'])}, {_num(g['p95'])}]"
-
-    def chance(block: dict | None) -> str:
-        if not block or block.get("p") is None:
-            return "–"
-        return f"{block['p']:.2f} [{block['ci_low']:.2f}, {block['ci_high']:.2f}]"
-
-    def nm(r: dict) -> str:
-        return r["name_zh"] if lang == "zh" else r["name_en"]
-
-    target = data["targets"]["emerging_cagr"]
-    emerging = [[nm(r), _num(r["revenue_start_median"], 0), _num(r["revenue_end_median"], 0), cagr(r), chance(r.get("hit"))]
-                for r in rows if r["kind"] == "emerging"]
-    pillars = [[nm(r), _num(r["revenue_start_median"], 0), _num(r["revenue_end_median"], 0), cagr(r),
-                f"{_num(r['gap']['median'])} [{_num(r['gap']['p5'])}, {_num(r['gap']['p95'])}]", chance(r.get("keeps_pace"))]
-               for r in rows if r["kind"] == "pillar"]
-    others = [[nm(r), _num(r["revenue_start_median"], 0), _num(r["revenue_end_median"], 0), cagr(r)]
-              for r in [*[r for r in rows if r["kind"] == "other"], data["city"]]]
-    return [
-        (tr(lang, "Emerging clusters", "战略性新兴产业"),
-         [name_h, rev0, rev1, cagr_h, tr(lang, f"P(CAGR ≥ {pct(target, 0)}) [95 % CI]", f"P(年均增长 ≥ {pct(target, 0, 'zh')}) [95% 置信区间]")],
-         emerging),
-        (tr(lang, "Pillar clusters", "支柱产业"),
-         [name_h, rev0, rev1, cagr_h, tr(lang, "Gap to city, pp [5–95 %]", "与全市差距（百分点）[5–95%]"),
-          tr(lang, "P(keeps pace) [95 % CI]", "P(同步增长) [95% 置信区间]")],
-         pillars),
-        (tr(lang, "Other industry and the city", "其他工业与全市"), [name_h, rev0, rev1, cagr_h], others),
-    ]
-
-
-# --- writing --------------------------------------------------------------------------------
-
-
-def _clean_svg(svg: str) -> str:
-    """An SVG document as an element to inline in HTML (no XML declaration, no DOCTYPE)."""
-    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    return svg.strip()
+#: The kinds of chart a report shows, and the charts it shows of them (each chart once).
+KINDS = ("fan", "target_probability", "pillars_vs_city", "towns", "scenario_comparison", "paired_differences")
+RUN_CHARTS = ("fan_emerging", "target_probability", "pillars_vs_city", "towns_growth", "towns_floor")
+POLICY_CHARTS = ("paired_differences", "scenario_comparison")
+SCORECARD = "scorecard.csv"
 
 
 @dataclass
@@ -206,64 +49,182 @@ class Report:
     markdown: Path
     findings: list[Finding]
     charts: list[str]
+    reused: bool = False
 
 
-def _manifest_rows(results: ResultsFolder, lang: str) -> list[tuple[str, str]]:
-    m = results.manifest
-    sc = m.get("scenario", {})
-    git = m.get("git", {})
-    versions = m.get("versions", {})
-    return [
-        (tr(lang, "Scenario", "情景"), f"{sc.get('name', '')} ({sc.get('path', '')})"),
-        (tr(lang, "Scenario hash", "情景哈希"), str(sc.get("sha256", ""))),
-        (tr(lang, "Overrides", "覆盖参数"), ", ".join(sc.get("overrides", [])) or "–"),
-        (tr(lang, "Root seed", "随机种子"), str(m.get("root_seed", ""))),
-        (tr(lang, "Replicates", "重复次数"), str(m.get("replicates", ""))),
-        (tr(lang, "Run", "运行时间"), f"{m.get('started', '')} → {m.get('ended', '')}"),
-        (tr(lang, "Wall time", "耗时"), f"{m.get('wall_time_seconds', '')} s"),
-        (tr(lang, "Command", "命令"), str(m.get("command", ""))),
-        (tr(lang, "Code", "代码版本"), f"{git.get('commit', '')}{' (modified)' if git.get('dirty') is True else ''}"),
-        (tr(lang, "Versions", "软件版本"), ", ".join(f"{k} {v}" for k, v in versions.items())),
-    ]
+@dataclass
+class Briefing:
+    """Everything a report says, in one language, before it is written as HTML or Markdown."""
+
+    title: str
+    lede: str
+    meta: str
+    findings: list[Finding]
+    policy: list[Finding] = field(default_factory=list)
+    policy_table: Table | None = None
+    tables: list[Table] = field(default_factory=list)
+    cost: Table | None = None
+    money: Table | None = None
+    levers: list[Table] = field(default_factory=list)
+    limits: list[str] = field(default_factory=list)
+    validation: list[Table] = field(default_factory=list)
+    validation_note: str = ""
+    provenance: list[tuple[str, str]] = field(default_factory=list)
+    run_charts: list[tuple[str, str]] = field(default_factory=list)
+    policy_charts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def write_report(folder: str | Path, out: str | Path | None = None, lang: str = "en") -> Report:
-    """Write ``report.<lang>.html`` and ``report.<lang>.md`` (default: into ``folder/report``)."""
-    results = ResultsFolder(folder)
-    if not results.is_run or not results.has_summary:
-        raise ResultsError(f"{results.path} is not a run's results folder with a summary (summary.json, manifest.json)")
-    out = Path(out) if out is not None else results.path / "report"
+# --- inputs and charts ----------------------------------------------------------------------
+
+
+def report_inputs(folder: str | Path) -> tuple[Inputs, ResultsFolder]:
+    """The chart inputs of a report, and the run it is about (a comparison: its scenario A)."""
+    r = ResultsFolder(folder)
+    if r.is_comparison:
+        runs = [ResultsFolder(r.path / sub) for sub in r.comparison["folders"].values()]
+        if not runs or not runs[0].has_summary:
+            raise ResultsError(f"{r.path}: the comparison's scenario folders lack their summaries")
+        return Inputs(runs=runs, comparison=r, focus_run=runs[0], fan_singles=False), runs[0]
+    if not r.is_run or not r.has_summary:
+        raise ResultsError(f"{r.path} is not a run's results folder with a summary (summary.json, manifest.json) "
+                           "nor a `simulate compare` folder")
+    return Inputs(runs=[r], focus_run=r, fan_singles=False), r
+
+
+def report_charts(inputs: Inputs, folder: Path, out: Path, lang: str) -> tuple[Written, bool]:
+    """The report's charts: those `simulate chart` already wrote for the same inputs, else drawn now."""
+    figures = out / "figures"
+    for place in (folder / "charts", figures):
+        found = reuse(inputs, place, [lang], KINDS, need=("svg", "png"))
+        if found is not None:
+            if place != figures:  # the Markdown links PNGs beside it: copy them
+                for key, files in found.files.items():
+                    png = [p for p in files if p.suffix == ".png"][0]
+                    target = figures / lang / png.name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(png, target)
+                    found.files[key] = [target, *[p for p in files if p.suffix != ".png"]]
+            return found, True
+    return write_charts(inputs, figures, [lang], ["png", "svg"], only=KINDS, keep_svg=True), False
+
+
+# --- the briefing ---------------------------------------------------------------------------
+
+
+def _limits(inputs: Inputs, run: ResultsFolder, lang: str, b_name: str | None) -> list[str]:
+    data = run.summary_data
+    parameter = any(r.get("hit", {}).get("parameter_low") is not None for r in data["clusters"])
+    out = [tr(lang,
+              "P is the share of model runs in which a cluster meets its target. Its Monte-Carlo interval says how "
+              "precisely the runs pin that share down; more runs narrow it. It does not widen for what the model "
+              "leaves out." + (" Intervals marked “incl. parameter uncertainty” also carry the uncertainty of the "
+                               "model's fitted parameters." if parameter else ""),
+              "P 为达标模拟所占比例。蒙特卡洛置信区间反映模拟次数对该比例的估计精度，模拟越多越窄；"
+              "它不包含模型未考虑的因素。" + ("标注“含参数不确定性”的区间还包含模型拟合参数的不确定性。" if parameter else "")),
+           tr(lang,
+              "Each run draws its starting point (2020 revenue and firm counts), market growth and firm behaviour from "
+              "the ranges in the scenario file. Ranges graded ASSUMPTION in the data pack are judgement, not "
+              "measurement (docs/ODD.md gives each one's source).",
+              "每次模拟从情景文件给定的区间中抽取起点（2020 年营业收入和企业数）、市场增长和企业行为参数。"
+              "数据包中标为 ASSUMPTION 的区间是判断而非测量（各项来源见 docs/ODD.md）。"),
+           tr(lang,
+              "Revenue is the nominal above-scale operating revenue of the modelled firms. Published growth figures are "
+              "real value added on a comparable-firm basis, so they are not directly comparable.",
+              "营业收入为模拟企业的名义规模以上营业收入；统计公报的增速为同口径可比价增加值，二者不能直接比较。"),
+           tr(lang, "The town maps are schematic: one tile per town, not geography.",
+              "镇街图为示意图：每个镇街一格，不代表实际地理位置。")]
+    if b_name == "no_policy":
+        out.append(tr(lang, "“No policy” switches every lever off, including programmes that existed before 2021, so "
+                            "it overstates what the 2021 policy itself adds.",
+                      "“无政策”情景关闭全部政策工具，包括 2021 年前已有的政策，因此会高估 2021 年政策本身的作用。"))
+    return out
+
+
+def briefing(inputs: Inputs, run: ResultsFolder, written: Written, lang: str, scorecard: Path | None = None) -> Briefing:
+    from simulation.reporting.charts.paired import effects
+    from simulation.reporting.charts import NotApplicable
+
+    data = run.summary_data
+    names = [r.scenario_name for r in inputs.runs] if inputs.comparison is not None else [run.scenario_name]
+    title = tr(lang, f"Dongguan's industrial clusters under 东府〔2021〕10号: {scenario_tag(names, 'en')}",
+               f"东府〔2021〕10号下的东莞产业集群：{scenario_tag(names, 'zh')}")
+    what = labels.scenario_what(run.scenario_name, lang) or run.manifest.get("scenario", {}).get("description", "")
+    lede = tr(lang, f"{labels.scenario(run.scenario_name, 'en')}: {what}." if what else "",
+              f"{labels.scenario(run.scenario_name, 'zh')}：{what}。" if what else "")
+    meta = tr(lang, f"{run.replicates} model runs, {data['start_year']}–{data['end_year']}, run on {run.date}.",
+              f"{run.replicates} 次模拟，{data['start_year']}–{data['end_year']} 年，运行于 {run.date}。")
+    b = Briefing(title, lede, meta, findings(run, lang))
+    b_name = None
+    try:
+        table, a_name, b_name, _, _ = effects(inputs)
+    except NotApplicable:
+        table = None
+    if table is not None and len(table):
+        b.policy = policy_findings(table, a_name, b_name, lang)
+        b.policy_table = effects_table(table, a_name, b_name, lang)
+        b.findings = [*b.findings[:1], *b.policy[:1], *b.findings[1:]]
+    b.tables = summary_tables(run, lang)
+    b.cost = cost_table(run, lang)
+    money = cost_effectiveness.table(data, lang)
+    b.money = Table(*money) if money else None
+    b.levers = lever_tables(run, lang)
+    b.limits = _limits(inputs, run, lang, b_name)
+    card = validation_table(scorecard, lang)
+    backtest = backtest_table(run, lang)
+    b.validation = [t for t in (card, backtest) if t is not None]
+    if card is None:
+        b.validation_note = tr(lang, "No validation scorecard came with these results: `simulate validate` scores the "
+                                     "scenario against stylised facts of firm dynamics and 2021 data (docs/VALIDATION.md); "
+                                     "give its folder to `simulate report --validation`.",
+                               "本结果未附验证记分卡：`simulate validate` 将情景与企业动态的典型事实和 2021 年数据"
+                               "对照打分（见 docs/VALIDATION.md），可用 `simulate report --validation` 指定其结果目录。")
+    b.provenance = provenance_rows(run, lang)
+    keys = [k for k in written.files if k[1] == lang]
+    b.run_charts = [k for k in keys if k[0] in RUN_CHARTS]
+    b.policy_charts = [k for k in keys if k[0] in POLICY_CHARTS]
+    return b
+
+
+def write_report(folder: str | Path, out: str | Path | None = None, lang: str = "en",
+                 validation: str | Path | None = None) -> Report:
+    """Write ``report.<lang>.html`` and ``report.<lang>.md`` (default: into ``folder/report``).
+
+    ``validation`` is a scorecard.csv or a `simulate validate` folder; without it, a scorecard.csv
+    in the results folder is used if there is one.
+    """
+    inputs, run = report_inputs(folder)
+    folder = Path(folder)
+    out = Path(out) if out is not None else folder / "report"
     out.mkdir(parents=True, exist_ok=True)
-    written = write_charts(Inputs(runs=[results]), out / "figures", [lang], ["png"], keep_svg=True)
-    found = findings(results, lang)
-    tables = summary_tables(results, lang)
-    name = scenario_label(results.scenario_name, lang)
-    title = tr(lang, f"Dongguan industrial clusters under 东府〔2021〕10号: scenario {name}",
-               f"东府〔2021〕10号下的东莞产业集群：{name}情景")
-    description = results.manifest.get("scenario", {}).get("description", "")
-    meta = tr(lang, f"{results.replicates} replicates, root seed {results.root_seed}, run {results.date}.",
-              f"{results.replicates} 次重复，随机种子 {results.root_seed}，运行于 {results.date}。")
-    charts = [key for key in written.files]  # (name, lang) in chart order
-    headings = {
-        "findings": tr(lang, "Key findings", "主要发现"),
-        "charts": tr(lang, "Charts", "图表"),
-        "tables": tr(lang, "Summary tables", "汇总表"),
-        "assumptions": tr(lang, "Assumptions: the scenario as run", "假设：本次运行的情景设定"),
-        "manifest": tr(lang, "Provenance: the run's manifest", "来源：运行清单"),
-        "notes": tr(lang, "Revenue: above-scale operating revenue, 100 million CNY (亿元) a year, medians across "
-                          "replicates. CAGR: compound annual growth from the start to the end year. P: share of replicates "
-                          "meeting a target, with its Wilson 95 % confidence interval.",
-                    "营业收入：规模以上企业营业收入（亿元/年），为各重复的中位数。年均增长：起止年间的复合年均增长率。"
-                    "P：达标重复所占比例及其 Wilson 95% 置信区间。"),
-        "full": tr(lang, "Full manifest (JSON)", "完整清单（JSON）"),
-    }
+    scorecard = _scorecard(folder, validation)
+    written, reused = report_charts(inputs, folder, out, lang)
+    b = briefing(inputs, run, written, lang, scorecard)
     html_path = out / f"report.{lang}.html"
     md_path = out / f"report.{lang}.md"
-    html_path.write_text(_html(title, description, meta, found, charts, written, tables, results, lang, headings),
-                         encoding="utf-8")
-    md_path.write_text(_markdown(title, description, meta, found, charts, written, tables, results, lang, headings, out),
-                       encoding="utf-8")
-    return Report(html_path, md_path, found, [n for n, _ in charts])
+    html_path.write_text(_html(b, written, lang), encoding="utf-8")
+    md_path.write_text(_markdown(b, written, lang, out), encoding="utf-8")
+    return Report(html_path, md_path, b.findings, [n for n, _ in b.policy_charts + b.run_charts], reused)
+
+
+def _scorecard(folder: Path, validation: str | Path | None) -> Path | None:
+    if validation is not None:
+        path = Path(validation)
+        path = path / SCORECARD if path.is_dir() else path
+        if not path.is_file():
+            raise ResultsError(f"{validation}: no {SCORECARD} there (give a `simulate validate` folder or its {SCORECARD})")
+        return path
+    return folder / SCORECARD if (folder / SCORECARD).is_file() else None
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def _clean_svg(svg: str) -> str:
+    """An SVG document as an element to inline in HTML (no XML declaration, no DOCTYPE)."""
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    return svg.strip()
 
 
 def _font_face(text: str) -> str:
@@ -299,13 +260,59 @@ def _font_face(text: str) -> str:
     return f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url(data:font/otf;base64,{data}) format("opentype"); }}\n'
 
 
-def _html(title, description, meta, found, charts, written, tables, results, lang, h) -> str:
+def _headings(lang: str) -> dict[str, str]:
+    return {
+        "findings": tr(lang, "Key findings", "主要发现"),
+        "policy": tr(lang, "What the policy adds", "政策带来的变化"),
+        "charts": tr(lang, "Charts", "图表"),
+        "tables": tr(lang, "Summary tables", "汇总表"),
+        "cost": tr(lang, "Public cost", "财政成本"),
+        "levers": tr(lang, "The levers as run", "本次运行的政策设定"),
+        "limits": tr(lang, "Limitations and validation", "局限与验证"),
+        "provenance": tr(lang, "Provenance", "来源"),
+        "notes": tr(lang, "Revenue: above-scale operating revenue, medians across model runs (billion CNY). Growth: "
+                          "compound annual growth from the start to the end year. P: share of model runs meeting a "
+                          "target, with its Monte-Carlo 95 % confidence interval; “in words” follows that interval.",
+                    "营业收入：规模以上企业营业收入，为各次模拟的中位数（亿元）。年均增长：起止年间的复合年均增长率。"
+                    "P：达标模拟所占比例及其蒙特卡洛 95% 置信区间；“判断”依据该区间给出。"),
+    }
+
+
+def _table_html(t: Table, kind: str = "") -> list[str]:
     e = html.escape
-    body_text = " ".join([title, description, meta, *(f.text for f in found), *h.values(), results.scenario_text,
-                          json.dumps(results.manifest, ensure_ascii=False),
-                          *(written.captions.get(k, "") for k in charts),
-                          *(c for caption, header, rows in tables for c in [caption, *header, *sum(rows, [])]),
-                          *(k + v for k, v in _manifest_rows(results, lang))])
+    parts = [f"<table{f' class={chr(34)}{kind}{chr(34)}' if kind else ''}><caption>{e(t.caption)}</caption><thead><tr>",
+             *[f"<th>{e(c)}</th>" for c in t.header],
+             "</tr></thead><tbody>"]
+    for row in t.rows:
+        parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+    parts.append("</tbody></table>")
+    if t.note:
+        parts.append(f'<p class="note">{e(t.note)}</p>')
+    return parts
+
+
+def _figure_html(written: Written, key: tuple[str, str]) -> str:
+    """A chart inline, at its printed proportions: single-column charts half as wide as double ones."""
+    e = html.escape
+    svg = _clean_svg(written.svg[key])
+    m = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    single = m is not None and float(m.group(1)) < 300  # 8.5 cm = 241 pt; 17.5 cm = 496 pt
+    return (f'<figure id="chart-{e(key[0])}" class="{"single" if single else "double"}">{svg}'
+            f"<figcaption>{e(written.captions.get(key, ''))}</figcaption></figure>")
+
+
+def _all_text(b: Briefing, written: Written, h: dict[str, str]) -> str:
+    texts = [b.title, b.lede, b.meta, *(f.text for f in b.findings + b.policy), *h.values(), *b.limits,
+             b.validation_note, *(written.captions.get(k, "") for k in b.run_charts + b.policy_charts)]
+    for t in [*b.tables, *b.levers, *b.validation, *(x for x in (b.cost, b.money, b.policy_table) if x)]:
+        texts += [t.caption, t.note, *t.header, *(c for row in t.rows for c in row)]
+    texts += [k + v for k, v in b.provenance]
+    return " ".join(texts)
+
+
+def _html(b: Briefing, written: Written, lang: str) -> str:
+    e = html.escape
+    h = _headings(lang)
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
@@ -313,61 +320,100 @@ def _html(title, description, meta, found, charts, written, tables, results, lan
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title>",
-        f"<style>{_font_face(body_text)}{STYLE}</style>",
+        f"<title>{e(b.title)}</title>",
+        f"<style>{_font_face(_all_text(b, written, h))}{STYLE}</style>",
         "</head>",
         "<body>",
         "<main>",
-        f"<h1>{e(title)}</h1>",
-        f'<p class="lede">{e(description)}</p>' if description else "",
-        f'<p class="meta">{e(meta)}</p>',
+        f"<h1>{e(b.title)}</h1>",
+        f'<p class="lede">{e(b.lede)}</p>' if b.lede else "",
+        f'<p class="meta">{e(b.meta)}</p>',
         f'<section id="findings"><h2>{e(h["findings"])}</h2><ul class="findings">',
-        *[f"<li>{e(f.text)}</li>" for f in found],
+        *[f"<li>{e(f.text)}</li>" for f in b.findings],
         "</ul></section>",
-        f'<section id="charts"><h2>{e(h["charts"])}</h2>',
     ]
-    for key in charts:
-        parts.append(f'<figure id="chart-{e(key[0])}">{_clean_svg(written.svg[key])}'
-                     f"<figcaption>{e(written.captions.get(key, ''))}</figcaption></figure>")
+    if b.policy_table is not None:
+        parts.append(f'<section id="policy"><h2>{e(h["policy"])}</h2>')
+        parts += [f"<p>{e(f.text)}</p>" for f in b.policy]
+        parts += [_figure_html(written, k) for k in b.policy_charts]
+        parts += _table_html(b.policy_table)
+        parts.append("</section>")
+    parts.append(f'<section id="charts"><h2>{e(h["charts"])}</h2>')
+    parts += [_figure_html(written, k) for k in b.run_charts]
     parts.append("</section>")
     parts.append(f'<section id="tables"><h2>{e(h["tables"])}</h2>')
-    for caption, header, rows in tables:
-        parts.append(f"<table><caption>{e(caption)}</caption><thead><tr>")
-        parts.extend(f"<th>{e(c)}</th>" for c in header)
-        parts.append("</tr></thead><tbody>")
-        for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        parts.append("</tbody></table>")
+    for t in b.tables:
+        parts += _table_html(t)
     parts.append(f'<p class="note">{e(h["notes"])}</p></section>')
-    parts.append(f'<section id="assumptions"><h2>{e(h["assumptions"])}</h2><pre>{e(results.scenario_text)}</pre></section>')
-    parts.append(f'<section id="manifest"><h2>{e(h["manifest"])}</h2><table class="kv"><tbody>')
-    for k, v in _manifest_rows(results, lang):
-        parts.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
-    parts.append(f"</tbody></table><details><summary>{e(h['full'])}</summary><pre>"
-                 f"{e(json.dumps(results.manifest, indent=2, ensure_ascii=False))}</pre></details></section>")
+    if b.cost is not None:
+        parts.append(f'<section id="cost"><h2>{e(h["cost"])}</h2>')
+        for t in (b.cost, b.money):
+            if t is not None:
+                parts += _table_html(t)
+        parts.append("</section>")
+    parts.append(f'<section id="levers"><h2>{e(h["levers"])}</h2>')
+    for t in b.levers:
+        parts += _table_html(t, "settings")
+    parts.append("</section>")
+    parts.append(f'<section id="limits"><h2>{e(h["limits"])}</h2><ul>')
+    parts += [f"<li>{e(x)}</li>" for x in b.limits]
+    parts.append("</ul>")
+    for t in b.validation:
+        parts += _table_html(t)
+    if b.validation_note:
+        parts.append(f'<p class="note">{e(b.validation_note)}</p>')
+    parts.append("</section>")
+    parts.append(f'<section id="provenance"><h2>{e(h["provenance"])}</h2><table class="kv"><tbody>')
+    parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in b.provenance]
+    parts.append("</tbody></table></section>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(p for p in parts if p != "")
 
 
-def _markdown(title, description, meta, found, charts, written, tables, results, lang, h, out: Path) -> str:
-    lines = [f"# {title}", ""]
-    if description:
-        lines += [description, ""]
-    lines += [meta, "", f"## {h['findings']}", ""]
-    lines += [f"- {f.text}" for f in found]
-    lines += ["", f"## {h['charts']}", ""]
-    for key in charts:
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def _table_md(t: Table) -> list[str]:
+    cell = lambda c: str(c).replace("|", "\\|")  # noqa: E731
+    lines = [f"**{t.caption}**", "", "| " + " | ".join(map(cell, t.header)) + " |", "|" + "---|" * len(t.header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in t.rows]
+    return [*lines, "", *([t.note, ""] if t.note else [])]
+
+
+def _markdown(b: Briefing, written: Written, lang: str, out: Path) -> str:
+    h = _headings(lang)
+
+    def figure(key: tuple[str, str]) -> list[str]:
         png = [p for p in written.files[key] if p.suffix == ".png"][0]
-        lines += [f"![{written.titles.get(key, key[0])}]({png.relative_to(out).as_posix()})", ""]
+        return [f"![{written.titles.get(key, key[0])}]({png.relative_to(out).as_posix()})", ""]
+
+    lines = [f"# {b.title}", ""]
+    if b.lede:
+        lines += [b.lede, ""]
+    lines += [b.meta, "", f"## {h['findings']}", "", *[f"- {f.text}" for f in b.findings], ""]
+    if b.policy_table is not None:
+        lines += [f"## {h['policy']}", "", *[x for f in b.policy for x in (f.text, "")]]
+        for key in b.policy_charts:
+            lines += figure(key)
+        lines += _table_md(b.policy_table)
+    lines += [f"## {h['charts']}", ""]
+    for key in b.run_charts:
+        lines += figure(key)
     lines += [f"## {h['tables']}", ""]
-    for caption, header, rows in tables:
-        lines += [f"**{caption}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
-        lines += [""]
-    lines += [h["notes"], "", f"## {h['assumptions']}", "", "```toml", results.scenario_text.rstrip(), "```", "",
-              f"## {h['manifest']}", ""]
-    lines += [f"- **{k}**: {v}" for k, v in _manifest_rows(results, lang)]
-    lines += ["", "```json", json.dumps(results.manifest, indent=2, ensure_ascii=False), "```", ""]
+    for t in b.tables:
+        lines += _table_md(t)
+    lines += [h["notes"], ""]
+    if b.cost is not None:
+        lines += [f"## {h['cost']}", "", *_table_md(b.cost), *(_table_md(b.money) if b.money else [])]
+    lines += [f"## {h['levers']}", ""]
+    for t in b.levers:
+        lines += _table_md(t)
+    lines += [f"## {h['limits']}", "", *[f"- {x}" for x in b.limits], ""]
+    for t in b.validation:
+        lines += _table_md(t)
+    if b.validation_note:
+        lines += [b.validation_note, ""]
+    lines += [f"## {h['provenance']}", "", *[f"- **{k}**: {v}" for k, v in b.provenance], ""]
     return "\n".join(lines)
 
 
@@ -381,15 +427,16 @@ h1 { font-size: 1.6rem; line-height: 1.25; margin: 0 0 .5rem; }
 h2 { font-size: 1.2rem; margin: 2.2rem 0 .8rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }
 .lede { font-size: 1.05rem; color: #333; margin: 0 0 .25rem; }
 .meta, .note, figcaption { color: #595959; font-size: .9rem; }
-ul.findings li { margin: .35rem 0; }
+ul.findings li { margin: .45rem 0; }
 figure { margin: 1.5rem 0; }
 figure svg { width: 100%; height: auto; display: block; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; width: 100%; }
+figure.single { max-width: 30rem; }
+table { border-collapse: collapse; margin: 1rem 0 .4rem; font-size: .9rem; width: 100%; }
 caption { text-align: left; font-weight: 600; margin-bottom: .3rem; }
 th, td { padding: .3rem .5rem; border-bottom: 1px solid #e5e5e5; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
-table.kv th { text-align: left; width: 12rem; font-weight: 600; }
+table.kv th { text-align: left; width: 14rem; font-weight: 600; }
 table.kv td { text-align: left; word-break: break-all; }
-pre { background: #f6f6f6; padding: .8rem; overflow-x: auto; font-size: .8rem; line-height: 1.35; }
-details summary { cursor: pointer; color: #0072B2; margin: .5rem 0; }
+table.settings th, table.settings td { text-align: left; }
+table.settings td:first-child { width: 55%; }
 """

@@ -153,31 +153,99 @@ class ResultsFolder:
 
     # --- the tidy data ----------------------------------------------------------------------
 
-    def data(self, scope: str, metrics: list[str] | tuple[str, ...], frequency: str = "year") -> pd.DataFrame:
-        """Rows of the tidy data for one scope, some metrics and one frequency (plain columns)."""
-        columns = ["replicate", "scope", "unit", "metric", "frequency", "year", "value"]
+    #: The annual series the charts and reports read, loaded together in one pass over the data file.
+    CHART_SERIES = (("cluster", "revenue"), ("town", "revenue_all"), ("town", "floor_delivered"),
+                    ("city", "industrial_revenue"))
+
+    def _read(self, filters: list, columns: list[str], as_str: bool = True) -> pd.DataFrame:
         if self.has("data.parquet"):
             import pyarrow.parquet as pq
 
-            filters = [("scope", "=", scope), ("frequency", "=", frequency), ("metric", "in", list(metrics))]
-            frame = pq.read_table(self.path / "data.parquet", columns=columns, filters=filters).to_pandas()
+            # single-threaded: charts may fork worker processes afterwards
+            frame = pq.read_table(self.path / "data.parquet", columns=columns, filters=filters,
+                                  use_threads=False).to_pandas()
         elif self.has("data.csv"):
             frame = pd.read_csv(self.path / "data.csv", usecols=columns)
-            frame = frame[(frame.scope == scope) & (frame.frequency == frequency) & frame.metric.isin(metrics)]
+            keep = np.zeros(len(frame), bool)
+            for clause in filters if isinstance(filters[0], list) else [filters]:
+                part = np.ones(len(frame), bool)
+                for col, op, value in clause:
+                    part &= frame[col].isin(value).to_numpy() if op == "in" else (frame[col] == value).to_numpy()
+                keep |= part
+            frame = frame[keep]
         else:
             raise ResultsError(f"{self.path} has no data.parquet nor data.csv")
-        for col in ("scope", "unit", "metric", "frequency"):
-            frame[col] = frame[col].astype(str)
+        if as_str:
+            for col in ("scope", "unit", "metric", "frequency"):
+                frame[col] = frame[col].astype(str)
         return frame.reset_index(drop=True)
 
+    @cached_property
+    def _chart_frame(self) -> pd.DataFrame:
+        columns = ["replicate", "scope", "unit", "metric", "frequency", "year", "value"]
+        metrics = sorted({metric for _, metric in self.CHART_SERIES})
+        frame = self._read([("frequency", "=", "year"), ("metric", "in", metrics)], columns, as_str=False)
+        keep = np.zeros(len(frame), bool)
+        for scope, metric in self.CHART_SERIES:
+            keep |= ((frame.scope == scope) & (frame.metric == metric)).to_numpy()
+        return frame[keep].reset_index(drop=True)
+
+    def data(self, scope: str, metrics: list[str] | tuple[str, ...], frequency: str = "year") -> pd.DataFrame:
+        """Rows of the tidy data for one scope, some metrics and one frequency (plain columns)."""
+        if frequency == "year" and all((scope, m) in self.CHART_SERIES for m in metrics):
+            frame = self._chart_frame
+            return frame[(frame.scope == scope) & frame.metric.isin(list(metrics))].reset_index(drop=True)
+        columns = ["replicate", "scope", "unit", "metric", "frequency", "year", "value"]
+        filters = [("scope", "=", scope), ("frequency", "=", frequency), ("metric", "in", list(metrics))]
+        return self._read(filters, columns)
+
     def series(self, scope: str, metric: str, frequency: str = "year") -> tuple[np.ndarray, list[str], np.ndarray]:
-        """One metric as an array (replicate, unit, year), with the unit ids and the years."""
+        """One metric as an array (replicate, unit, year), with the unit ids and the years (cached)."""
+        key = (scope, metric, frequency)
+        if key not in self._series:
+            self._series[key] = self._cube(scope, metric, frequency)
+        return self._series[key]
+
+    @cached_property
+    def _series(self) -> dict:
+        return {}
+
+    def _cube(self, scope: str, metric: str, frequency: str) -> tuple[np.ndarray, list[str], np.ndarray]:
         frame = self.data(scope, [metric], frequency)
+        frame = frame[(frame.metric == metric).to_numpy()]
         if frame.empty:
             raise ResultsError(f"{self.path} has no {frequency}ly {scope} series of {metric}")
-        cube = frame.set_index(["replicate", "unit", "year"])["value"].unstack("year")
         replicates = np.sort(frame.replicate.unique())
-        units = list(dict.fromkeys(frame.unit))
+        units = [str(u) for u in dict.fromkeys(frame.unit)]
         years = np.array(sorted(frame.year.unique()))
-        cube = cube.reindex(pd.MultiIndex.from_product([replicates, units]), columns=years)
-        return cube.to_numpy().reshape(len(replicates), len(units), len(years)), units, years
+        cube = np.full((len(replicates), len(units), len(years)), np.nan)
+        r = np.searchsorted(replicates, frame.replicate.to_numpy())
+        u = pd.Index(units).get_indexer(frame.unit)
+        y = np.searchsorted(years, frame.year.to_numpy())
+        cube[r, u, y] = frame.value.to_numpy(float)
+        return cube, units, years
+
+    # --- per-replicate outcomes ---------------------------------------------------------------
+
+    @cached_property
+    def outcomes(self):
+        """Each replicate's outcomes (:class:`simulation.experiments.summary.Outcomes`), from the data.
+
+        The summary's own definitions applied to the annual revenue the run wrote, so a chart or a
+        finding can judge a claim within each replicate (a pillar keeping pace, a town ranking
+        first), as the summary does. Clusters in ``datapack.CLUSTERS`` order.
+        """
+        from simulation.datapack import CLUSTERS
+        from simulation.experiments.summary import outcomes
+
+        revenue, units, years = self.series("cluster", "revenue")
+        city, _, city_years = self.series("city", "industrial_revenue")
+        data = self.summary_data if self.has_summary else {}
+        end_year = int(data.get("end_year", years[-1]))
+        end = int(np.flatnonzero(years == end_year)[0])
+        index = [units.index(c) for c in CLUSTERS]
+        cluster_rev = revenue[:, index][:, :, [0, end]].transpose(0, 2, 1)  # (R, 2, C)
+        city_rev = city[:, 0, [0, int(np.flatnonzero(city_years == end_year)[0])]]
+        targets = data.get("targets", {"emerging_cagr": 10.0, "pillar_tolerance": 1.0})
+        return outcomes(cluster_rev, city_rev, float(years[end] - years[0]), float(targets["emerging_cagr"]),
+                        float(targets["pillar_tolerance"]))

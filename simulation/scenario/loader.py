@@ -113,20 +113,16 @@ def _relative_to_origin(name: str, origin: _Origin | None, path: Path) -> Path:
 
 def _posterior(spec: ScenarioSpec, origin: _Origin | None, path: Path, locate: _Locator) -> Path:
     """The posterior folder, resolved; it must exist and name only uncertain values of the scenario."""
-    from simulation.model.parameters import draw_parameters, set_value
-    from simulation.model.posterior import PosteriorError, load
-    from simulation.model.streams import Streams
-
-    import numpy as np
+    from simulation.scenario.posterior import PosteriorError, load, names_uncertain_value
 
     folder = _relative_to_origin(spec.posterior, origin, path).resolve()
     try:
-        keys, _, values = load(folder)
-        drawn = draw_parameters(spec.uncertainties, Streams(np.random.default_rng(0)))
-        for key in keys:
-            set_value(drawn, key, 0.0)
-    except (PosteriorError, KeyError) as exc:
-        raise locate.error(str(exc).strip("'\""), ("posterior",)) from None
+        keys, _, _ = load(folder)
+    except PosteriorError as exc:
+        raise locate.error(str(exc), ("posterior",)) from None
+    unknown = [k for k in keys if not names_uncertain_value(spec, k)]
+    if unknown:
+        raise locate.error(f"{folder}: {unknown[0]}: no such uncertain value in the scenario", ("posterior",))
     return folder
 
 

@@ -323,6 +323,7 @@ class LandUncertainty(Section):
     supply_elasticity: uncertain(ge=0.0, le=10.0)  # market redevelopment's response to rents
     industrial_land_price: uncertain(ge=0.0, le=100.0)  # M CNY per mu
     refit_cost: uncertain(ge=0.0001, le=1.0)  # M CNY per m2 to refit old floor as modern floor
+    vacant_withdrawal: uncertain(ge=0.0, le=1.0)  # share of vacant old floor a year turned to other uses
 
 
 class TalentUncertainty(Section):

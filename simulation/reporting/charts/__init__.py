@@ -1,6 +1,9 @@
 """Briefing-paper charts made from results folders (never from the model).
 
-One module per chart; :mod:`.style` holds the house style and :mod:`.fonts` the CJK font.
+One module per chart; :mod:`.style` holds the house style, :mod:`.layout` the frame every chart
+shares, :mod:`.scales` the fixed axes, :mod:`.render` the writing of files, :mod:`.proof` the
+print checks (text size, collisions, raw identifiers) and :mod:`.fonts` the CJK font. Words
+come from :mod:`simulation.reporting.wording`, names from :mod:`simulation.reporting.labels`.
 
 =================== =============================================== ===============================
 chart (file stem)    what it shows                                    needs
@@ -8,20 +11,22 @@ chart (file stem)    what it shows                                    needs
 fan_<cluster>,       revenue 2020-2025 of each emerging cluster:      data.parquet / data.csv
 fan_emerging         median, 50 % and 90 % bands, 10 %-a-year path
 target_probability   P(CAGR >= 10 %) of the emerging clusters,        summary.csv
-                     95 % CIs, the 0.5 line
-pillars_vs_city      pillar CAGRs against city industry's CAGR        summary.csv
+                     Monte-Carlo 95 % CIs, the 0.5 line
+pillars_vs_city      each pillar's growth gap to city industry        summary.csv
+                     within the same replicate, and P(keeps pace)
 scenario_comparison  P(target) per cluster across scenarios          2+ results folders, or a
                      (dot plot)                                       `simulate compare` folder
-paired_differences   paired differences between two scenarios        a `simulate compare` folder
-                     with paired and unpaired CIs
+paired_differences   paired effects between two scenarios: the        a `simulate compare` folder
+                     spread across replicates beside the mean's CI
 tornado[_<outcome>]  sensitivity indices, ranked                      sensitivity.csv
 towns_growth,        tile map of the 34 towns: revenue growth,       town rows in the data
 towns_floor          new floor space delivered
 lever_response       outcome against lever level, 10 % line          response.csv
 =================== =============================================== ===============================
 
-:func:`make_charts` makes the figures that apply to the inputs (and says why the others do
-not); :func:`write_charts` saves them in both languages and every format.
+Charts of one run are made for :attr:`Inputs.focus`: the one run given, or scenario A of a
+comparison when the report asks for it. :func:`make_charts` makes the figures that apply (and
+says why the others do not); :func:`simulation.reporting.charts.render.write_charts` saves them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from simulation.reporting.charts.scales import Scales
 from simulation.reporting.results_folder import RESPONSE, SENSITIVITY, ResultsError, ResultsFolder
 
 if TYPE_CHECKING:
@@ -62,6 +68,9 @@ class Inputs:
     sensitivity: pd.DataFrame | None = None
     response: pd.DataFrame | None = None
     tables_from: ResultsFolder | None = None  # where the sensitivity/response tables came from
+    focus_run: ResultsFolder | None = None  # the run whose own charts are made (default: the only run)
+    fan_singles: bool = True  # a fan chart per emerging cluster besides the panel of all five
+    _scales: Scales | None = None
 
     @classmethod
     def from_folders(
@@ -112,9 +121,18 @@ class Inputs:
         return inputs
 
     @property
-    def single(self) -> ResultsFolder | None:
-        """The one run, when there is exactly one and no comparison."""
+    def focus(self) -> ResultsFolder | None:
+        """The run whose own charts (fans, targets, pillars, towns) are made."""
+        if self.focus_run is not None:
+            return self.focus_run
         return self.runs[0] if len(self.runs) == 1 and self.comparison is None else None
+
+    @property
+    def scales(self) -> Scales:
+        """Axis limits shared by every chart of these inputs (over every run in them)."""
+        if self._scales is None:
+            self._scales = Scales(self.runs)
+        return self._scales
 
     @property
     def provenance(self) -> ResultsFolder | list[ResultsFolder] | None:
@@ -123,29 +141,36 @@ class Inputs:
             return self.runs if len(self.runs) > 1 else self.runs[0]
         return self.tables_from
 
+    def prefetch(self) -> None:
+        """Read every file the charts need now (before worker processes are forked)."""
+        for r in self.runs:
+            if r.has_summary:
+                _ = r.summary, r.summary_data, r.manifest
+            if r.has_data:
+                for scope, metric in r.CHART_SERIES:
+                    try:
+                        r.series(scope, metric)
+                    except ResultsError:  # e.g. no town series: the chart that needs it says so
+                        pass
+        if self.comparison is not None:
+            _ = self.comparison.comparison
+
 
 Maker = Callable[[Inputs, str], list[Chart]]
 
-
-def _registry() -> list[tuple[str, Maker]]:
-    from simulation.reporting.charts import fan, paired, pillars, response, scenarios, target, tornado, towns
-
-    return [
-        ("fan", fan.make),
-        ("target_probability", target.make),
-        ("pillars_vs_city", pillars.make),
-        ("scenario_comparison", scenarios.make),
-        ("paired_differences", paired.make),
-        ("tornado", tornado.make),
-        ("towns", towns.make),
-        ("lever_response", response.make),
-    ]
-
-
 CHART_KINDS = (
-    "fan", "target_probability", "pillars_vs_city", "scenario_comparison", "paired_differences",
-    "tornado", "towns", "lever_response",
+    "fan", "target_probability", "pillars_vs_city", "towns", "scenario_comparison", "paired_differences",
+    "tornado", "lever_response",
 )  # fmt: skip
+
+
+def maker(kind: str) -> Maker:
+    from importlib import import_module
+
+    module = {"fan": "fan", "target_probability": "target", "pillars_vs_city": "pillars", "towns": "towns",
+              "scenario_comparison": "scenarios", "paired_differences": "paired", "tornado": "tornado",
+              "lever_response": "response"}[kind]  # fmt: skip
+    return import_module(f"simulation.reporting.charts.{module}").make
 
 
 def make_charts(inputs: Inputs, lang: str, only: Iterable[str] | None = None) -> tuple[list[Chart], dict[str, str]]:
@@ -157,64 +182,21 @@ def make_charts(inputs: Inputs, lang: str, only: Iterable[str] | None = None) ->
     wanted = set(only) if only else None
     made: list[Chart] = []
     skipped: dict[str, str] = {}
-    for kind, maker in _registry():
+    for kind in CHART_KINDS:
         if wanted is not None and kind not in wanted:
             continue
         try:
-            made.extend(maker(inputs, lang))
+            made.extend(maker(kind)(inputs, lang))
         except NotApplicable as exc:
             skipped[kind] = str(exc)
     return made, skipped
 
 
-@dataclass
-class Written:
-    """What :func:`write_charts` wrote: files per (chart, language), titles, and skipped charts."""
+def write_charts(*args, **kwargs):
+    """See :func:`simulation.reporting.charts.render.write_charts`."""
+    from simulation.reporting.charts.render import write_charts as write
 
-    files: dict[tuple[str, str], list[Path]] = field(default_factory=dict)
-    titles: dict[tuple[str, str], str] = field(default_factory=dict)
-    captions: dict[tuple[str, str], str] = field(default_factory=dict)
-    svg: dict[tuple[str, str], str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def names(self) -> list[str]:
-        return list(dict.fromkeys(name for name, _ in self.files))
-
-
-def write_charts(
-    inputs: Inputs,
-    out: str | Path,
-    langs: Iterable[str] = ("en", "zh"),
-    formats: Iterable[str] = ("png", "svg", "pdf"),
-    only: Iterable[str] | None = None,
-    keep_svg: bool = False,
-) -> Written:
-    """Make and save every applicable chart: ``out/<lang>/<name>.<format>``.
-
-    ``keep_svg`` also returns each chart's SVG text (for reports that inline it).
-    """
-    import io
-
-    from simulation.reporting.charts.style import house_style, save
-
-    out = Path(out)
-    formats = list(formats)
-    written = Written()
-    for lang in langs:
-        with house_style(lang):
-            charts, skipped = make_charts(inputs, lang, only)
-            written.skipped.update(skipped)
-            for chart in charts:
-                key = (chart.name, lang)
-                written.files[key] = save(chart.figure, out / lang / chart.name, formats) if formats else []
-                written.titles[key] = chart.title
-                written.captions[key] = chart.caption
-                if keep_svg:
-                    buffer = io.StringIO()
-                    chart.figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-                    written.svg[key] = buffer.getvalue()
-    return written
+    return write(*args, **kwargs)
 
 
 def describe_skips(skipped: dict[str, str]) -> list[str]:
@@ -222,9 +204,13 @@ def describe_skips(skipped: dict[str, str]) -> list[str]:
 
 
 def summary_rows(results: ResultsFolder, kind: str) -> pd.DataFrame:
-    """The summary rows of one kind of cluster ("pillar", "emerging"), in the summary's order."""
+    """The summary rows of one kind of cluster ("pillar", "emerging"), in the house cluster order."""
+    from simulation.reporting.charts.style import CLUSTER_ORDER
+
     table = results.summary
-    return table[table["kind"] == kind]
+    rows = table[table["kind"] == kind]
+    order = [c for c in CLUSTER_ORDER if c in rows.index] + [c for c in rows.index if c not in CLUSTER_ORDER]
+    return rows.loc[order]
 
 
 def require_summary(results: ResultsFolder | None, what: str) -> ResultsFolder:

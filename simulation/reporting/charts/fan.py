@@ -5,22 +5,25 @@ tidy data): the median (line), the 25th-75th percentiles (50 % band) and the 5th
 percentiles (90 % band). The dashed line is the target path: the median 2020 revenue growing
 at ``targets.emerging_cagr`` (10 %) a year. Because 2020 revenue is itself uncertain (drawn per
 replicate), a replicate meets the target when it grows 10 % a year from *its own* start, which
-the title's P (from summary.csv) counts; the dashed path is its median-start reference.
+the title's P (from summary.json) counts; the dashed path is its median-start reference.
 
-One single-column chart per emerging cluster (``fan_<cluster>``) and one double-column panel
-of all five (``fan_emerging``). Artists carry gids ``median``, ``target``, ``band50`` and
-``band90`` (tests read them).
+The title's words follow :mod:`simulation.reporting.wording` (the verdict its interval
+supports); the subtitle states the interval and what kind it is. One single-column chart per
+emerging cluster (``fan_<cluster>``) and one double-column panel of all five (``fan_emerging``).
+The revenue axis of each cluster is fixed across scenarios (:mod:`.scales`). Artists carry gids
+``median``, ``target``, ``band50`` and ``band90`` (tests read them).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import StrMethodFormatter
 
-from simulation.datapack import EMERGING, clusters
+from simulation.datapack import EMERGING
+from simulation.reporting import labels, wording
 from simulation.reporting.charts import Chart, Inputs, NotApplicable
-from simulation.reporting.charts.style import (
-    KIND_COLOURS, TARGET_COLOUR, end_labels, finish, likelihood, new_figure, pct, short_name, source_line, tr,
-)  # fmt: skip
+from simulation.reporting.charts.layout import end_labels, finish, new_figure, scenario_tag, source_line
+from simulation.reporting.charts.style import KIND_COLOURS, TARGET_COLOUR, sizes, tr
 from simulation.reporting.results_folder import ResultsFolder
 
 PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
@@ -41,52 +44,52 @@ def fan_data(results: ResultsFolder) -> tuple[np.ndarray, dict[str, np.ndarray],
     return years[keep], out, target
 
 
-def _names(results: ResultsFolder) -> dict[str, dict[str, str]]:
-    if results.has_summary:
-        table = results.summary
-        return {c: {"name_en": table.loc[c, "name_en"], "name_zh": table.loc[c, "name_zh"]} for c in table.index}
-    return {r.cluster_id: {"name_en": r.name_en, "name_zh": r.name_zh} for r in clusters()}
-
-
-def _p_hit(results: ResultsFolder, cluster: str) -> float | None:
+def chance(results: ResultsFolder, cluster: str) -> wording.Chance | None:
+    """The cluster's P(hit) block of summary.json as a Chance (None without a summary)."""
     if not results.has_summary:
         return None
-    value = results.summary.loc[cluster, "p_hit"]
-    return None if not np.isfinite(value) else float(value)
+    for row in results.summary_data["clusters"]:
+        if row["cluster"] == cluster:
+            return wording.Chance.from_block(row.get("hit"))
+    return None
 
 
-def _draw(ax, years: np.ndarray, q: np.ndarray, target: float, lang: str, labels: bool, compact: bool = False) -> None:
+def goal(target: float, lang: str) -> str:
+    return tr(lang, f"grow {wording.pct(target, 'en', 0)} a year", f"实现年均增长{wording.pct(target, 'zh', 0)}")
+
+
+def _draw(ax, years: np.ndarray, q: np.ndarray, target: float, lang: str, scale: float, top: float,
+          compact: bool = False) -> None:
     colour = KIND_COLOURS["emerging"]
-    ax.fill_between(years, q[0], q[4], color=colour, alpha=0.16, linewidth=0, gid="band90",
-                    label=tr(lang, "90 % of replicates", "90% 重复区间"))
-    ax.fill_between(years, q[1], q[3], color=colour, alpha=0.34, linewidth=0, gid="band50",
-                    label=tr(lang, "50 % of replicates", "50% 重复区间"))
-    ax.plot(years, q[2], color=colour, lw=1.5, gid="median", label=tr(lang, "Median", "中位数"))
+    ax.fill_between(years, q[0] * scale, q[4] * scale, color=colour, alpha=0.16, linewidth=0, gid="band90",
+                    label=tr(lang, "90 % of model runs", "90% 的模拟结果"))
+    ax.fill_between(years, q[1] * scale, q[3] * scale, color=colour, alpha=0.34, linewidth=0, gid="band50",
+                    label=tr(lang, "50 % of model runs", "50% 的模拟结果"))
+    ax.plot(years, q[2] * scale, color=colour, lw=1.5, gid="median", label=tr(lang, "Median", "中位数"))
     path = q[2][0] * (1 + target / 100.0) ** (years - years[0])
-    ax.plot(years, path, color=TARGET_COLOUR, lw=0.9, ls=(0, (4, 2)), gid="target",
-            label=tr(lang, f"Target path: {pct(target, 0)} a year", f"目标路径：年均增长{pct(target, 0, 'zh')}"))
-    ax.set_xlim(years[0], years[-1] + (0.15 if compact else 0.1) * (years[-1] - years[0]))
+    ax.plot(years, path * scale, color=TARGET_COLOUR, lw=0.9, ls=(0, (4, 2)), gid="target",
+            label=tr(lang, f"Target path: {wording.pct(target, 'en', 0)} a year",
+                     f"目标路径：年均增长{wording.pct(target, 'zh', 0)}"))
+    ax.set_xlim(years[0], years[-1] + (0.24 if compact else 0.18) * (years[-1] - years[0]))
     ax.set_xticks(years)
-    if compact:
-        ax.set_xticklabels([str(y) if i % 2 == 0 or y == years[-1] else "" for i, y in enumerate(years)])
-    ax.set_ylim(0, max(np.nanmax(q[4]), np.nanmax(path)) * 1.08)
+    shown = {years[0], years[-1], *[y for y in years if (y - years[0]) % 2 == 0 and years[-1] - y >= 2]}
+    ax.set_xticklabels([str(y) if y in shown else "" for y in years])
+    ax.spines["bottom"].set_bounds(years[0], years[-1])
+    ax.set_ylim(0, top * scale)
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}" if top * scale >= 20 else "{x:,.1f}"))
     ax.yaxis.grid(True)
-    if labels:
-        end_labels(ax, years[-1], [(q[2][-1], f"{q[2][-1]:.0f}", colour, True),
-                                   (path[-1], f"{path[-1]:.0f}", TARGET_COLOUR, False)])
 
 
-def _title(name: str, p: float | None, target: float, lang: str, q: np.ndarray, years: np.ndarray) -> str:
-    if p is not None:
-        word = likelihood(p, lang)
-        return tr(lang, f"{name}: {word} to grow {pct(target, 0)} a year (P = {p:.2f})",
-                  f"{name}：{word}实现年均增长{pct(target, 0, 'zh')}（P = {p:.2f}）")
-    growth = ((q[2][-1] / q[2][0]) ** (1 / (years[-1] - years[0])) - 1) * 100
-    return tr(lang, f"{name}: median growth {pct(growth)} a year", f"{name}：年均增长中位数{pct(growth, 1, 'zh')}")
+def _labels(ax, years: np.ndarray, q: np.ndarray, target: float, scale: float, lang: str) -> None:
+    path_end = q[2][0] * (1 + target / 100.0) ** (years[-1] - years[0])
+    colour = KIND_COLOURS["emerging"]
+    fmt = (lambda v: f"{v:,.0f}") if lang == "zh" else (lambda v: f"{v:,.1f}" if v < 100 else f"{v:,.0f}")
+    end_labels(ax, years[-1], [(q[2][-1] * scale, fmt(q[2][-1] * scale), colour, True),
+                               (path_end * scale, fmt(path_end * scale), TARGET_COLOUR, False)], sizes(lang).small)
 
 
 def make(inputs: Inputs, lang: str) -> list[Chart]:
-    results = inputs.single
+    results = inputs.focus
     if results is None:
         raise NotApplicable("fan charts are made for one run's results folder")
     if not results.has_data:
@@ -94,62 +97,79 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
     years, quantiles, target = fan_data(results)
     if not quantiles:
         raise NotApplicable("the data hold no emerging cluster's revenue")
-    names = _names(results)
-    ylabel = tr(lang, "Revenue, 100 million CNY a year", "营业收入（亿元/年）")
-    subtitle = tr(
-        lang,
-        f"Above-scale revenue {years[0]}–{years[-1]}: median and 50 %/90 % of replicates; dashed: "
-        f"{pct(target, 0)} a year from the median {years[0]} revenue",
-        f"规模以上营业收入 {years[0]}–{years[-1]} 年：中位数及 50%/90% 重复区间；虚线：自 {years[0]} 年"
-        f"中位数起年均增长{pct(target, 0, 'zh')}",
-    )
+    revenue = labels.outcome("revenue", lang)
+    scale = revenue.unit.scale  # billion CNY in English, 亿元 in Chinese
+    ylabel = revenue.with_unit(lang)
+    tag = scenario_tag([results.scenario_name], lang)
+    what = tr(lang, f"Above-scale revenue {years[0]}–{years[-1]}: median and the middle 50 % and 90 % of model runs; "
+                    f"dashed: {wording.pct(target, 'en', 0)} a year from the median {years[0]} revenue",
+              f"{years[0]}–{years[-1]} 年规模以上营业收入：中位数及居中 50%、90% 的模拟结果；"
+              f"虚线：自 {years[0]} 年中位数起年均增长{wording.pct(target, 'zh', 0)}")
     source = source_line(results, lang)
+    s = sizes(lang)
     charts = []
-    for c, q in quantiles.items():
-        fig, ax = new_figure("single", 7.0)
-        _draw(ax, years, q, target, lang, labels=True)
+    for c, q in quantiles.items() if inputs.fan_singles else ():
+        name = labels.cluster(c, lang)
+        p = chance(results, c)
+        fig, ax = new_figure("single", 5.4)
+        _draw(ax, years, q, target, lang, scale, inputs.scales.fan_top(c))
         ax.set_ylabel(ylabel)
-        ax.legend(loc="upper left", fontsize=6)
-        name = names[c]["name_zh" if lang == "zh" else "name_en"]
-        title = _title(short_name(c, names[c], lang), _p_hit(results, c), target, lang, q, years)
-        finish(fig, title, subtitle, source)
+        ax.legend(loc="upper left", fontsize=s.small)
+        if p is not None:
+            title = wording.claim(p, name, goal(target, lang), lang, title=True)
+            subtitle = tr(lang, f"{tag}. Share of model runs meeting the target: {wording.chance_text(p, 'en')}. ",
+                          f"{tag}。达标模拟所占比例：{wording.chance_text(p, 'zh')}。") + what
+        else:
+            growth = ((q[2][-1] / q[2][0]) ** (1 / (years[-1] - years[0])) - 1) * 100
+            title = tr(lang, f"{name}: median growth {wording.pct(growth)} a year",
+                       f"{name}：年均增长中位数{wording.pct(growth, 'zh')}")
+            subtitle = tr(lang, f"{tag}. ", f"{tag}。") + what
+        finish(fig, title, subtitle, source, lang)
+        _labels(ax, years, q, target, scale, lang)
         caption = tr(lang, f"Revenue of {name}, {years[0]}–{years[-1]}.", f"{name}营业收入，{years[0]}–{years[-1]} 年。")
         charts.append(Chart(f"fan_{c}", fig, title, caption))
 
-    # all five in one double-column figure, sorted as the summary lists them
-    fig, axes = new_figure("double", 10.5, nrows=2, ncols=3)
+    # all five in one double-column figure, in the house order
+    fig, axes = new_figure("double", 8.6, nrows=2, ncols=3)
     flat = axes.ravel()
-    ps = {c: _p_hit(results, c) for c in quantiles}
+    chances = {c: chance(results, c) for c in quantiles}
     for ax, (c, q) in zip(flat, quantiles.items()):
-        _draw(ax, years, q, target, lang, labels=True, compact=True)
-        p = ps[c]
-        label = short_name(c, names[c], lang)
-        ax.set_title(label + (f"  P = {p:.2f}" if p is not None else ""), loc="left", fontsize=7)
+        _draw(ax, years, q, target, lang, scale, inputs.scales.fan_top(c), compact=True)
+        p = chances[c]
+        ax.set_title(labels.cluster(c, lang) + (f"   P = {wording.prob(p.p)}" if p is not None else ""),
+                     loc="left", fontsize=s.base)
     for ax in flat[: len(quantiles)][::3]:
         ax.set_ylabel(ylabel)
     legend_ax = flat[-1]
     legend_ax.axis("off")
-    handles, labels = flat[0].get_legend_handles_labels()
-    legend_ax.legend(handles, labels, loc="center left", fontsize=7)
+    handles, names = flat[0].get_legend_handles_labels()
+    legend_ax.legend(handles, names, loc="center left", fontsize=s.base)
     for ax in flat[len(quantiles) : -1]:
         ax.axis("off")
-    known = {c: p for c, p in ps.items() if p is not None}
+    known = [(labels.cluster(c, lang), p) for c, p in chances.items() if p is not None]
     if known:
-        best, worst = max(known, key=known.get), min(known, key=known.get)
-        likely = sum(p >= 0.5 for p in known.values())
-        title = tr(
+        title = group_title(known, target, lang)
+        any_parameter = any(p.has_parameter_interval for _, p in known)
+        subtitle = tr(
             lang,
-            f"{'All' if likely == len(known) else f'{likely} of'} {len(known)} emerging clusters more likely than not "
-            f"to grow {pct(target, 0)} a year; {short_name(best, names[best], lang)} most likely "
-            f"(P = {known[best]:.2f}), {short_name(worst, names[worst], lang)} least "
-            f"(P = {known[worst]:.2f})",
-            f"{len(known)} 个新兴产业中有 {likely} 个实现年均增长{pct(target, 0, 'zh')}的概率过半；"
-            f"{short_name(best, names[best], lang)}最有可能（P = {known[best]:.2f}），"
-            f"{short_name(worst, names[worst], lang)}最低（P = {known[worst]:.2f}）",
-        )
+            f"{tag}. P: share of model runs meeting the target; the words follow its "
+            f"{wording.interval_name('en', any_parameter)}. ",
+            f"{tag}。P 为达标模拟所占比例，文字判断依据其{wording.interval_name('zh', any_parameter)}。",
+        ) + what
     else:
         title = tr(lang, "Emerging clusters' revenue against the target path", "战略性新兴产业营业收入与目标路径")
-    finish(fig, title, subtitle, source)
-    charts.append(Chart("fan_emerging", fig, title, tr(lang, "Revenue of the five emerging clusters.",
-                                                        "五大战略性新兴产业营业收入。")))
+        subtitle = tr(lang, f"{tag}. ", f"{tag}。") + what
+    finish(fig, title, subtitle, source, lang)
+    for ax, (c, q) in zip(flat, quantiles.items()):
+        _labels(ax, years, q, target, scale, lang)
+    charts.append(Chart("fan_emerging", fig, title, tr(lang, "Revenue of the five emerging clusters against the "
+                                                             "target path.", "五大战略性新兴产业营业收入与目标路径。")))
     return charts
+
+
+def group_title(known: list[tuple[str, wording.Chance]], target: float, lang: str) -> str:
+    """'Will the five emerging clusters grow 10 % a year? A very likely; B and C likely; ...' (and in Chinese)."""
+    question = tr(lang, f"Will the {wording.count(len(known), 'en')} emerging clusters grow {wording.pct(target, 'en', 0)} "
+                        "a year?",
+                  f"{wording.count(len(known), 'zh')}个新兴产业能否年均增长{wording.pct(target, 'zh', 0)}")
+    return wording.group_headline(known, question, lang)

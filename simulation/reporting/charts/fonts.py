@@ -76,4 +76,4 @@ def families(lang: str) -> list[str]:
                 f"(or set {ENV} to a font file with Chinese glyphs)"
             )
         return [FALLBACK]
-    return [family, FALLBACK]
+    return [family]

@@ -1,9 +1,11 @@
 """Scenario comparison: each cluster's chance of meeting its target, across scenarios (dot plot).
 
-From each results folder's summary.csv: for the emerging clusters P(CAGR >= 10 %) (left
-panel), for the pillars P(keeps pace with city industry) (right panel), each with its Wilson
-95 % CI; one colour and marker per scenario, in the order the folders were given (for a
-``simulate compare`` folder: A then B). Made from two or more results folders
+From each results folder's summary.json: for the pillars P(keeps pace with city industry)
+(left panel), for the emerging clusters P(CAGR >= 10 %) (right panel), each with its
+Monte-Carlo 95 % CI; one colour and marker per scenario (the shipped scenarios keep theirs in
+every chart), in the order the folders were given (for a ``simulate compare`` folder: A then
+B). The title counts, per scenario, the emerging clusters whose interval supports "likely"
+or better (:mod:`simulation.reporting.wording`). Made from two or more results folders
 (``simulate chart A B C``) or from a comparison folder.
 
 Errorbars have gids ``<scenario index>:emerging`` and ``<scenario index>:pillar``; their x data
@@ -14,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.reporting import labels, wording
 from simulation.reporting.charts import Chart, Inputs, NotApplicable, summary_rows
-from simulation.reporting.charts.style import (
-    KIND_COLOURS, MUTED, finish, new_figure, pct, scenario_label, scenario_style, short_name, source_line, tr,
-)  # fmt: skip
+from simulation.reporting.charts.layout import finish, new_figure, scenario_tag, source_line
+from simulation.reporting.charts.style import KIND_COLOURS, MUTED, scenario_styles, sizes, tr
 
-PANELS = (("emerging", "p_hit"), ("pillar", "p_keeps_pace"))
+PANELS = (("pillar", "keeps_pace"), ("emerging", "hit"))
 
 
 def scenario_names(runs) -> list[str]:
@@ -32,6 +34,15 @@ def scenario_names(runs) -> list[str]:
     return names
 
 
+def _chances(run, block: str) -> dict[str, wording.Chance]:
+    out = {}
+    for row in run.summary_data["clusters"]:
+        chance = wording.Chance.from_block(row.get(block))
+        if chance is not None:
+            out[row["cluster"]] = chance
+    return out
+
+
 def make(inputs: Inputs, lang: str) -> list[Chart]:
     runs = inputs.runs
     if len(runs) < 2:
@@ -40,54 +51,61 @@ def make(inputs: Inputs, lang: str) -> list[Chart]:
         if not r.has_summary:
             raise NotApplicable(f"{r.path} has no summary.csv / summary.json")
     names = scenario_names(runs)
-    labels = [scenario_label(n, lang) for n in names]
+    shown = [labels.scenario(n, lang) for n in names]
+    styles = scenario_styles(names)
     target = float(runs[0].summary_data["targets"]["emerging_cagr"])
     k = len(runs)
-    fig, axes = new_figure("double", 5.0 + 0.5 * max(5, 4) + 0.25 * k, ncols=2)
+    s = sizes(lang)
+    fig, axes = new_figure("double", 5.0 + 0.3 * k, ncols=2)
     dodge = np.linspace(-0.28, 0.28, k) if k > 1 else np.zeros(1)
-    means = []
-    for (kind, column), ax in zip(PANELS, axes):
-        rows = summary_rows(runs[0], kind)
-        clusters = list(rows.index)
+    likely = []
+    for (kind, block), ax in zip(PANELS, axes):
+        clusters = list(summary_rows(runs[0], kind).index)
         y = np.arange(len(clusters))[::-1].astype(float)
         for i, r in enumerate(runs):
-            table = r.summary.reindex(clusters)
-            p = table[column].to_numpy(float)
-            lo, hi = table[f"{column}_low"].to_numpy(float), table[f"{column}_high"].to_numpy(float)
-            colour, marker = scenario_style(i)
+            chances = _chances(r, block)
+            p = np.array([chances[c].p if c in chances else np.nan for c in clusters])
+            lo = np.array([chances[c].low if c in chances else np.nan for c in clusters])
+            hi = np.array([chances[c].high if c in chances else np.nan for c in clusters])
+            colour, marker = styles[i]
             ax.errorbar(p, y - dodge[i], xerr=np.vstack([p - lo, hi - p]), fmt=marker, color=colour,
-                        markeredgecolor="#333333" if colour in ("#F0E442",) else colour, elinewidth=0.9,
-                        capsize=0, markersize=3.8, gid=f"{i}:{kind}", label=labels[i], zorder=3)
+                        markeredgecolor="#333333" if colour == "#F0E442" else colour, elinewidth=0.9,
+                        capsize=0, markersize=3.8, gid=f"{i}:{kind}", label=shown[i], zorder=3)
             if kind == "emerging":
-                means.append(float(np.nanmean(p)))
+                likely.append(sum(wording.verdict(ch) in wording.AT_LEAST_LIKELY for ch in chances.values()))
         ax.axvline(0.5, color=MUTED, lw=0.7, ls=(0, (3, 2)), zorder=1)
-        ax.set_yticks(y, [short_name(c, rows.loc[c], lang) for c in clusters])
+        ax.set_yticks(y, [labels.cluster(c, lang) for c in clusters])
         for tick in ax.get_yticklabels():
             tick.set_color(KIND_COLOURS[kind])
         for yi in y[:-1]:
             ax.axhline(yi - 0.5, color="#EEEEEE", lw=0.6, zorder=0)
         ax.set_ylim(-0.6, len(clusters) - 0.4)
         ax.set_xlim(-0.02, 1.02)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "0.25", "0.5", "0.75", "1"])
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
         ax.xaxis.grid(True)
         if kind == "emerging":
-            ax.set_title(tr(lang, f"Emerging: P(growth ≥ {pct(target, 0)} a year)",
-                            f"战略性新兴产业：P(年均增长 ≥ {pct(target, 0, 'zh')})"), loc="left", color=KIND_COLOURS[kind])
+            ax.set_title(tr(lang, f"Emerging: P(growth ≥ {wording.pct(target, 'en', 0)} a year)",
+                            f"新兴产业：P（年均增长 ≥ {wording.pct(target, 'zh', 0)}）"), loc="left",
+                         color=KIND_COLOURS[kind], fontsize=s.base)
         else:
-            ax.set_title(tr(lang, "Pillars: P(keeps pace with city industry)", "支柱产业：P(与全市工业同步增长)"),
-                         loc="left", color=KIND_COLOURS[kind])
-        ax.set_xlabel(tr(lang, "Probability (95 % CI)", "概率（95% 置信区间）"))
+            ax.set_title(tr(lang, "Pillars: P(keeps pace with city industry)", "支柱产业：P（与全市工业同步增长）"),
+                         loc="left", color=KIND_COLOURS[kind], fontsize=s.base)
+        ax.set_xlabel(tr(lang, f"P, with its {wording.interval_name('en')}", f"P 及其{wording.interval_name('zh')}"))
     handles, legend_labels = axes[0].get_legend_handles_labels()
-    best, worst = int(np.argmax(means)), int(np.argmin(means))
+    n_emerging = len(summary_rows(runs[0], "emerging"))
+    counts = [f"{wording.count(m, 'en')} under {shown[i]}" for i, m in enumerate(likely)]
     title = tr(
         lang,
-        f"{scenario_label(names[best], lang, short=True).capitalize()} gives the emerging clusters the best odds "
-        f"(mean P = {means[best]:.2f}); {scenario_label(names[worst], lang, short=True)} the worst ({means[worst]:.2f})",
-        f"{labels[best]}情景下新兴产业达标概率最高（平均 P = {means[best]:.2f}）；{labels[worst]}最低（{means[worst]:.2f}）",
+        f"Emerging clusters likely or better to grow {wording.pct(target, 'en', 0)} a year (of "
+        f"{wording.count(n_emerging, 'en')}): " + ", ".join(counts),
+        f"{wording.count(n_emerging, 'zh')}个新兴产业中至少“较有可能”实现年均增长{wording.pct(target, 'zh', 0)}的个数："
+        + "，".join(f"{shown[i]}{wording.count(m, 'zh')}个" for i, m in enumerate(likely)),
     )
-    subtitle = tr(lang, "Share of replicates meeting each cluster's target, per scenario, with 95 % confidence intervals",
-                  "各情景下各产业达标重复所占比例及 95% 置信区间")
-    finish(fig, title, subtitle, source_line(runs, lang), legend=(handles, legend_labels, min(k, 4)))
+    subtitle = tr(lang, f"{scenario_tag(names, 'en')}. Share of model runs meeting each cluster's target, per scenario",
+                  f"{scenario_tag(names, 'zh')}。各情景下各产业达标模拟所占比例")
+    finish(fig, title, subtitle, source_line(runs, lang, paired=inputs.comparison is not None), lang,
+           legend=(handles, legend_labels, min(k, 4)))
     caption = tr(lang, "Chances of meeting the targets across scenarios.", "各情景的达标概率对比。")
     return [Chart("scenario_comparison", fig, title, caption)]

@@ -1,12 +1,13 @@
-"""A posterior from data assimilation, used by a scenario: one weighted particle per replicate.
+"""A posterior folder from data assimilation, as a scenario names it: weighted particles.
 
 ``simulate assimilate`` writes a folder with ``particles.csv`` (a column ``weight`` and one column
 per conditioned uncertain value, named by its scenario key) and ``posterior.json`` (how it was
 made). A scenario that names the folder (``posterior = "../posteriors/through-2023"``) draws, in
 each replicate, one particle with probability equal to its weight, from a stream keyed by the
-replicate ("posterior"): the same particle in every scenario run with the same seed (common random
-numbers), so paired comparisons stay paired. The particle's values replace the scenario's draws
-of those keys; every other uncertain value is drawn from the scenario as usual.
+replicate ("posterior"; see :meth:`simulation.model.model.ClusterModel`): the same particle in
+every scenario run with the same seed (common random numbers), so paired comparisons stay paired.
+The particle's values replace the scenario's draws of those keys; every other uncertain value is
+drawn from the scenario as usual.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulation.model.streams import Streams
     from simulation.scenario.schema import ScenarioSpec
 
 PARTICLES = "particles.csv"
@@ -61,11 +61,27 @@ def load(folder: str | Path) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     return read_particles(str(path), stamp)
 
 
-def posterior_values(spec: ScenarioSpec, streams: Streams) -> dict[str, float]:
-    """The values of this replicate's posterior particle (none without a posterior)."""
-    if not getattr(spec, "posterior", ""):
-        return {}
-    keys, cumulative, values = load(spec.posterior)
-    u = streams.get("posterior").random()
+def particle(folder: str | Path, u: float) -> dict[str, float]:
+    """The particle a uniform draw ``u`` picks, with probability equal to its weight."""
+    keys, cumulative, values = load(folder)
     i = min(int(np.searchsorted(cumulative, u, side="right")), len(cumulative) - 1)
     return dict(zip(keys, values[i].tolist()))
+
+
+def names_uncertain_value(spec: ScenarioSpec, key: str) -> bool:
+    """Whether ``key`` is an uncertain value of the scenario: a distribution, or an entry of a
+    year-keyed table (a year the table does not list yet is fine)."""
+    from simulation.scenario.distributions import Distribution
+
+    parts = key.split(".")
+    if parts[0] != "uncertainties" or len(parts) < 3:
+        return False
+    node: object = spec
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return False
+    last = parts[-1]
+    if isinstance(node, dict):
+        return last in node or (last.isdigit() and len(last) == 4)
+    return isinstance(getattr(node, last, None), Distribution)
