@@ -31,9 +31,10 @@ setup(
         "SALib>=1.5",
         "dask[distributed]>=2024.8",
         "scoringrules>=0.11",  # CRPS of ensembles (weighted) and closed forms, for the backtest
-        "pyabc>=0.13",  # ABC-SMC for data assimilation (simulate assimilate, simulate backtest)
+        "pyabc>=0.13",  # ABC for data assimilation (simulate assimilate, simulate backtest)
         "ema-workbench>=3.0",  # PRIM and CART for `simulate discover` (scenario discovery)
         "pymoo>=0.6.1",  # NSGA-II/III for `simulate optimise` (ask-and-tell, seeded)
+        "scikit-learn>=1.9",  # the cross-validated logistic regression of P(target | drawn values)
     ],
     extras_require={
         "test": [

@@ -61,9 +61,9 @@ def test_discover_recovers_the_planted_box(planted_sweep) -> None:
     # the sentence names the cluster and the conditions in words, not keys
     sentence = findings["sentence"]["en"]
     assert sentence.startswith("Biomedicine growth is below") or "Biomedicine" in sentence or "biomedicine" in sentence
-    assert "biomedicine demand growth is below" in sentence and "investment projects won without agencies is above" \
+    assert "market growth for Biomedicine is below" in sentence and "investment projects on offer is above" \
         in sentence and "uncertainties." not in sentence
-    assert "生物医药需求增长低于" in findings["sentence"]["zh"]
+    assert "生物医药市场需求增长低于" in findings["sentence"]["zh"] and "可争取的投资项目高于" in findings["sentence"]["zh"]
     assert sentence in result.output
     # the peeling trajectory, the chosen box on it, and CART's leaves
     trajectory = pd.read_csv(folder / "trajectory.csv")

@@ -412,7 +412,8 @@ def chart_table(tmp_path_factory) -> Path:
 
 def test_fan_charts_draw_the_table_in_both_languages_without_raw_identifiers(chart_table, tmp_path) -> None:
     from simulation.reporting.charts import backtest
-    from simulation.reporting.charts.style import house_style, save
+    from simulation.reporting.charts.render import render
+    from simulation.reporting.charts.style import house_style
 
     table = bt.read_table(chart_table)
     with house_style("en"):
@@ -421,7 +422,7 @@ def test_fan_charts_draw_the_table_in_both_languages_without_raw_identifiers(cha
     with house_style("zh"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         chinese = backtest.make_series(table, "city_va_growth", "zh")
-        (png,) = save(chinese.figure, tmp_path / "zh" / chinese.name, ("png",))
+        (png,), _ = render(chinese.figure, tmp_path / "zh" / chinese.name, ("png",))
     assert not [w for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     row = table[(table["origin"] == 2021) & (table["series"] == "city_va_growth") & (table["source"] == "model")

@@ -170,8 +170,8 @@ class Discovery:
     def restricted(self) -> pd.DataFrame:
         return self.box[self.box["restricted_low"] | self.box["restricted_high"]]
 
-    def sentence(self, lang: str = "en") -> str:
-        return box_sentence(self.failure, self.restricted(), self.stats, self.base_rate, lang)
+    def sentence(self, lang: str = "en", short: bool = False) -> str:
+        return box_sentence(self.failure, self.restricted(), self.stats, self.base_rate, lang, short)
 
     def cart_sentence(self, lang: str = "en") -> str:
         if self.cart.empty:
@@ -398,15 +398,20 @@ def conditions_text(rows: pd.DataFrame, lang: str = "en") -> str:
 
 
 def box_sentence(failure: Failure, restricted: pd.DataFrame, stats: dict[str, float], base_rate: float,
-                 lang: str = "en") -> str:  # fmt: skip
-    """The finding in words: "Biomedicine misses 10 % a year in 84 % of futures where ..."."""
+                 lang: str = "en", short: bool = False) -> str:  # fmt: skip
+    """The finding in words: "Biomedicine misses 10 % a year in 84 % of futures where ..."; ``short``
+    (a chart's title) leaves out the base rate and the coverage, which the chart shows."""
     conditions = conditions_text(restricted, lang)
     density, coverage = stats["density"], stats["coverage"]
     if lang == "zh":
         where = f"在{conditions}的未来情景中，" if conditions else "在全部未来情景中，"
+        if short:
+            return f"{where}{failure.describe('zh')}的占比为 {labels.share(density, 'zh')}"
         return (f"{where}{failure.describe('zh')}的占比为 {labels.share(density, 'zh')}（全部未来情景中为 "
                 f"{labels.share(base_rate, 'zh')}；这些情景包含全部失败情景的 {labels.share(coverage, 'zh')}）。")
     where = f"where {conditions}" if conditions else "overall"
+    if short:
+        return f"{failure.describe('en')} in {labels.share(density, 'en')} of futures {where}"
     return (f"{failure.describe('en')} in {labels.share(density, 'en')} of futures {where} (against "
             f"{labels.share(base_rate, 'en')} of all futures; these futures hold {labels.share(coverage, 'en')} of the "
             "failures).")
@@ -433,6 +438,7 @@ def write(discovery: Discovery, folder: str | Path, provenance: dict[str, Any] |
         "restricted": [r for r in discovery.restricted()["parameter"]],
         "dropped": discovery.dropped,
         "sentence": {"en": discovery.sentence("en"), "zh": discovery.sentence("zh")},
+        "headline": {"en": discovery.sentence("en", short=True), "zh": discovery.sentence("zh", short=True)},
         "cart_sentence": {"en": discovery.cart_sentence("en"), "zh": discovery.cart_sentence("zh")},
         "settings": discovery.settings,
         "sweep": provenance or {},
@@ -442,10 +448,11 @@ def write(discovery: Discovery, folder: str | Path, provenance: dict[str, Any] |
 
 
 def sweep_provenance(results: SweepResults) -> dict[str, Any]:
-    """Name, seed, runs and date of a sweep, for the charts' source line."""
+    """Name, base scenario, seed, runs and date of a sweep, for the charts' subtitles and source lines."""
     m = results.manifest
     date = str(m.get("ended") or m.get("started") or "")[:10]
     return {"name": m.get("name"), "folder": results.folder.name, "root_seed": m.get("root_seed"),
+            "scenario": (m.get("scenario") or {}).get("name"),
             "runs": int(m.get("runs", len(results.runs))), "points": results.n_points,
             "replicates": m.get("replicates"), "date": date}  # fmt: skip
 

@@ -72,12 +72,15 @@ def load_config(path: str | Path, abc_overrides: dict | None = None) -> Config:
             population=int(abc.get("population", Settings.population)),
             max_generations=int(abc.get("max_generations", Settings.max_generations)),
             min_acceptance_rate=float(abc.get("min_acceptance_rate", Settings.min_acceptance_rate)),
+            epsilon_quantile=float(abc.get("epsilon_quantile", Settings.epsilon_quantile)),
             seed=int(data.get("seed", Settings.seed)),
         )
     except (TypeError, ValueError) as exc:
         raise AssimilationError(f"{path}: abc: {exc}") from None
     if not 10 <= settings.population <= 100_000 or not 1 <= settings.max_generations <= 100:
         raise AssimilationError(f"{path}: abc: population must be 10-100000 and max_generations 1-100")
+    if not 0.0 < settings.epsilon_quantile <= 1.0:
+        raise AssimilationError(f"{path}: abc: epsilon_quantile must be in (0, 1]; got {settings.epsilon_quantile}")
     if not 0.0 <= settings.min_acceptance_rate < 1.0 or not 0 <= settings.seed < 2**63:
         raise AssimilationError(f"{path}: abc: min_acceptance_rate must be in [0, 1) and seed in [0, 2**63)")
     keys = tuple(need("parameters", dict).get("keys", ()))

@@ -77,7 +77,8 @@ def write_posterior(folder: Path, result: Result, spec: Any, provenance: dict[st
         data = {
             **provenance,
             "method": "ABC-SMC (pyabc): uniform quantiles of the scenario's priors, adaptive p-norm distance "
-                      "(p = 2, scales refitted each generation), median epsilon",
+                      "(p = 2, scales refitted each generation), tolerance the "
+                      f"{(provenance.get('settings') or {}).get('epsilon_quantile', 0.5):g} quantile of the distances",
             "observations": result.observed,
             "generations": result.generations,
             "effective_sample_size": float(1.0 / np.sum(result.weights**2)),

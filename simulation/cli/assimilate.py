@@ -19,7 +19,7 @@ DEFAULT_FILE = Path("experiments") / "assimilate.toml"
     help="""Condition the scenario's uncertain values on the statistics observed up to a year.
 
 Reads an assimilation file (default experiments/assimilate.toml: the scenario, the uncertain
-values to condition, the ABC-SMC settings and the seed), runs pyabc's ABC-SMC on the observed
+values to condition, the ABC settings and the seed), runs pyabc's ABC (rejection or SMC) on the observed
 figures from 2021 to --through (simulation/data/observed.csv, on the statistics' basis), and
 writes a posterior folder (particles.csv with weights, posterior.json and posterior.md: the
 generations, effective sample sizes, acceptance rates, and what the data moved). A scenario uses
@@ -66,8 +66,9 @@ def assimilate(file: Path, through: int, out: Path | None, population: int | Non
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if not quiet:
         click.echo(f"Assimilating {len(observed)} observed figures (2021-{through}) into {len(keys)} uncertain values "
-                   f"with ABC-SMC: {config.settings.population} particles, at most {config.settings.max_generations} "
-                   f"generations, {workers} worker(s).", err=True)
+                   f"with ABC (pyabc): {config.settings.population} particles, at most {config.settings.max_generations} "
+                   f"generation(s), tolerance the {config.settings.epsilon_quantile:g} quantile of the distances, "
+                   f"{workers} worker(s).", err=True)
     result = condition(config.spec_through(through), keys, observed, config.settings, workers=workers)
     command = shlex.join(["simulate", *sys.argv[1:]]) if sys.argv else "simulate assimilate"
     written = write_posterior(folder, result, config.scenario.spec,

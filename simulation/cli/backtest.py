@@ -86,7 +86,8 @@ def backtest(file: Path, origins: tuple[int, ...], replicates: int, population: 
             continue
         if not quiet:
             click.echo(f"Origin {origin}: assimilating 2021-{origin} ({config.settings.population} particles, "
-                       f"at most {config.settings.max_generations} generations)", err=True)
+                       f"at most {config.settings.max_generations} generation(s), tolerance the "
+                       f"{config.settings.epsilon_quantile:g} quantile of the distances)", err=True)
         result = condition(config.spec_through(origin), config.keys_through(origin), config.observed(origin),
                            config.settings, workers=workers)
         made = provenance(config, origin, f"simulate assimilate {config.path} --through {origin}",
@@ -116,7 +117,8 @@ def backtest(file: Path, origins: tuple[int, ...], replicates: int, population: 
     if charts:
         from simulation.reporting.charts import backtest as backtest_charts
 
-        backtest_charts.write(folder / "backtest.csv", folder / "charts", provenance=f"{command} · seed {manifest['root_seed']}")
+        facts = {"replicates": replicates, "root_seed": manifest["root_seed"], "date": manifest["started"]}
+        backtest_charts.write(folder / "backtest.csv", folder / "charts", provenance=facts)
     if update_docs:
         bt.update_file(DOC, table, command, summary)
     if quiet:

@@ -94,14 +94,15 @@ def discover(results: Path, fails: str, min_coverage: float, alpha: float, box: 
 def save_charts(module: Any, folder: Path, langs: list[str], formats: list[str]) -> int:
     """``module.make(folder, lang)``'s charts saved to folder/charts/<lang>/, in the house style; the file count."""
     from simulation.reporting.charts.fonts import FontError
-    from simulation.reporting.charts.style import house_style, save
+    from simulation.reporting.charts.render import render
+    from simulation.reporting.charts.style import house_style
 
     count = 0
     for lang in langs:
         try:
             with house_style(lang):
                 for chart in module.make(folder, lang):
-                    count += len(save(chart.figure, folder / "charts" / lang / chart.name, formats))
+                    count += len(render(chart.figure, folder / "charts" / lang / chart.name, formats)[0])
         except FontError as exc:
             raise UserError(str(exc)) from None
     return count

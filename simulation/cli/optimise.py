@@ -112,39 +112,45 @@ def optimise(file: Path, out: Path | None, workers: int | None, scheduler: str |
 
 
 def briefing_text(brief: dict[str, Any], plan: Any) -> str:
-    """The three designs a briefing shows, with their costs, as lines of text."""
-    from simulation.reporting.charts.pareto import PICKS
+    """The three designs a briefing shows, with their costs and objectives named as the label table
+    names them; public money also in 亿元 a year, the unit the file's budget is written in."""
+    from simulation.reporting.charts.pareto import PICKS, metric_label
     from simulation.reporting.labels import key_value as value
     from simulation.reporting.labels import name as label
+    from simulation.reporting.wording import lower_first
+
+    shown = list(dict.fromkeys(["cost_per_year", *(o for o, _ in plan.objectives)]))
+
+    def facts(m: dict[str, Any], names: list[str]) -> str:
+        said = []
+        for key in names:
+            if m.get(key) is None:
+                continue
+            name = metric_label(key, "en")
+            text = f"{lower_first(name.text)} {name.value(m[key], 'en')}"
+            if key == "cost_per_year":
+                text += f" ({m[key]:.1f} 亿元 a year)"
+            said.append(text)
+        return ", ".join(said)
 
     lines = []
     written = brief.get("references", {}).get("as_written")
     if written and written["metrics"].get("cost_per_year") is not None:
-        m = written["metrics"]
-        lines.append(f"\nPolicy as written, in the same futures: {m['cost_per_year']:.1f} 亿元 a year, "
-                     f"P(all five) {m.get('p_all_hit', float('nan')):.2f}.")  # fmt: skip
-    for pick, (number, _, en, _) in PICKS.items():
+        lines.append(f"\nPolicy as written, in the same futures: {facts(written['metrics'], shown)}.")
+    for pick, (number, en, _) in PICKS.items():
         chosen = brief.get("picks", {}).get(pick)
         if chosen is None:
             continue
         if pick == "cheapest_meeting_probability" and brief.get("probability") is not None:
             rule = ", as the policy as written" if brief.get("probability_rule") == "as_written" else ""
-            en = f"cheapest with P(all five) >= {brief['probability']:.2f}{rule}"
+            en = f"cheapest with {metric_label('p_all_hit', 'en').text} >= {brief['probability']:.2f}{rule}"
         if chosen.get("design") is None:
             lines.append(f"{number}. {en}: {chosen['why_none']}.")
             continue
-        m = chosen["metrics"]
-        facts = []
-        if m.get("cost_per_year") is not None:
-            facts.append(f"{m['cost_per_year']:.1f} 亿元 a year")
-        for name, text in (("p_all_hit", "P(all five)"), ("worst_p_hit", "worst cluster's P(hit)"),
-                           ("city_cagr_median", "city growth (median)")):  # fmt: skip
-            if m.get(name) is not None:
-                facts.append(f"{text} {m[name]:.2f}")
-        if pick == "best_per_yi" and m.get("extra_va_per_extra_yi") is not None:
-            facts.append(f"{m['extra_va_per_extra_yi']:.1f} 亿元 of value added per extra 亿")
+        extra = ["extra_va_per_extra_yi"] if pick == "best_per_yi" else []
         levers = "; ".join(f"{label(k)} {value(k, v)}" for k, v in chosen["values"].items() if v is not None)
-        lines.append(f"{number}. {en} (design {chosen['design']}): {', '.join(facts)}\n   {levers}")
+        lines.append(f"{number}. {en} (design {chosen['design']}): {facts(chosen['metrics'], shown + extra)}\n"
+                     f"   {levers}")
     return "\n".join(lines)
 
 

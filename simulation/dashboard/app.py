@@ -100,7 +100,7 @@ def TargetChances(model: ClusterModel) -> None:
         spec, seed, n = model.spec, int(model._seed), int(replicates.value)
         seeds = replicate_seeds(seed, n)
         results = run_replicates(spec, seeds, max(1, min(settings.workers, n)), progress=False)
-        return spec, summarise(results, spec), seed, n
+        return spec, summarise(results, spec, parameter_intervals=False), seed, n
 
     task = solara.lab.use_task(batch, dependencies=None)
     solara.Text("Chance of meeting the targets, from a batch of replicates of the levers shown",

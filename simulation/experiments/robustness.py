@@ -21,7 +21,8 @@ metric                 definition over the ensemble's runs                      
 ====================== =================================================================== =========
 
 A future whose run failed, or whose outcome is undefined, is left out of that metric; a design
-with no usable run has NaN metrics and is infeasible.
+with no usable run has NaN metrics and is infeasible. What readers see for each metric (its name
+in English and Chinese, its unit) is in the label table, :mod:`simulation.reporting.labels`.
 """
 
 from __future__ import annotations
@@ -43,10 +44,6 @@ class Metric:
     compute: Callable[[pd.DataFrame, float], float]  # (runs, years) -> value
     columns: tuple[str, ...]  # the run columns it reads
     better: str  # "max" or "min": the direction a briefing reads it in
-    en: str
-    zh: str
-    unit_en: str = ""
-    unit_zh: str = ""
 
 
 def _share(column: str) -> Callable[[pd.DataFrame, float], float]:
@@ -92,23 +89,15 @@ def _mean(column: str) -> Callable[[pd.DataFrame, float], float]:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("p_all_hit", _share("hit_all"), ("hit_all",), "max", "P(all five emerging clusters hit)",
-               "五个新兴产业全部达标的概率"),
-        Metric("worst_p_hit", _worst, tuple(f"hit_{c}" for c in EMERGING), "max",
-               "P(hit) of the worst emerging cluster", "达标概率最低的新兴产业的达标概率"),
-        *[Metric(f"p_hit_{c}", _share(f"hit_{c}"), (f"hit_{c}",), "max", f"P({c} hits)", f"{c} 达标概率")
-          for c in EMERGING],
-        Metric("city_cagr_median", _quantile("city_cagr", 0.5), ("city_cagr",), "max",
-               "city industry's median growth", "全市工业增长中位数", "% a year", "%/年"),
-        Metric("city_cagr_p10", _quantile("city_cagr", 0.1), ("city_cagr",), "max",
-               "city industry's growth in a bad future (10th percentile)", "全市工业增长（第 10 百分位）", "% a year",
-               "%/年"),
-        Metric("cost_per_year", _cost_per_year, ("fiscal_cost",), "min", "public cost", "财政支出",
-               "亿元 a year", "亿元/年"),
-        Metric("value_added_per_yi", _va_per_yi, ("value_added_total", "fiscal_cost"), "max",
-               "value added per 亿 of public money", "每亿元财政资金对应增加值", "亿元", "亿元"),
+        Metric("p_all_hit", _share("hit_all"), ("hit_all",), "max"),
+        Metric("worst_p_hit", _worst, tuple(f"hit_{c}" for c in EMERGING), "max"),
+        *[Metric(f"p_hit_{c}", _share(f"hit_{c}"), (f"hit_{c}",), "max") for c in EMERGING],
+        Metric("city_cagr_median", _quantile("city_cagr", 0.5), ("city_cagr",), "max"),
+        Metric("city_cagr_p10", _quantile("city_cagr", 0.1), ("city_cagr",), "max"),
+        Metric("cost_per_year", _cost_per_year, ("fiscal_cost",), "min"),
+        Metric("value_added_per_yi", _va_per_yi, ("value_added_total", "fiscal_cost"), "max"),
     ]
-}  # fmt: skip
+}
 
 
 def metric(name: str) -> Metric:
@@ -118,8 +107,7 @@ def metric(name: str) -> Metric:
     stat, sep, column = name.partition(":")
     if sep and column and stat in ("mean", "median"):
         compute = _mean(column) if stat == "mean" else _quantile(column, 0.5)
-        zh = f"{column} 的{'均值' if stat == 'mean' else '中位数'}"
-        return Metric(name, compute, (column,), "max", f"{stat} of {column}", zh)
+        return Metric(name, compute, (column,), "max")
     raise KeyError(name)
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from simulation.datapack import CLUSTERS, EMERGING, PILLARS, clusters
+from simulation.experiments.parameter_uncertainty import drawn_values, interval_columns
 from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, ReplicateResult, annualise
 from simulation.scenario.schema import ScenarioSpec
 
@@ -223,10 +224,13 @@ def summarise(
     results: Sequence[ReplicateResult],
     spec: ScenarioSpec,
     counterfactual: tuple[str, Sequence[ReplicateResult]] | None = None,
+    parameter_intervals: bool = True,
 ) -> Summary:
     """Per-cluster and city summary of the replicates (see the module docstring).
 
     ``counterfactual`` is (name, results of the same seeds with the counterfactual's levers).
+    ``parameter_intervals`` adds to each chance the interval of P(target | the drawn values)
+    (:mod:`simulation.experiments.parameter_uncertainty`; a second or two a chance).
     """
     if not results:
         raise ValueError("no replicate results to summarise")
@@ -253,6 +257,9 @@ def summarise(
     gap_valid = valid & np.isfinite(out.city_cagr)[:, None]
     hits, n_hit, p_hit, (hit_lo, hit_hi) = share(out.hit, valid)
     keeps, n_keep, p_keep, (keep_lo, keep_hi) = share(out.keeps_pace, gap_valid)
+    drawn = drawn_values([r.parameters for r in results]) if parameter_intervals else np.empty((len(results), 0))
+    hit_plo, hit_phi = interval_columns(out.hit, valid, drawn)
+    keep_plo, keep_phi = interval_columns(out.keeps_pace, gap_valid, drawn)
 
     rows = []
     for c, row in enumerate(clusters()):
@@ -265,11 +272,13 @@ def summarise(
             cagr_median=g_med[c], cagr_p5=g_lo[c], cagr_p95=g_hi[c],
         )  # fmt: skip
         if kind == "emerging":
-            record.update(hits=int(hits[c]), p_hit=p_hit[c], p_hit_low=hit_lo[c], p_hit_high=hit_hi[c])
+            record.update(hits=int(hits[c]), p_hit=p_hit[c], p_hit_low=hit_lo[c], p_hit_high=hit_hi[c],
+                          p_hit_parameter_low=hit_plo[c], p_hit_parameter_high=hit_phi[c])
         if kind == "pillar":
             record.update(
                 gap_median=gap_med[c], gap_p5=gap_lo[c], gap_p95=gap_hi[c], keeps_pace=int(keeps[c]),
                 p_keeps_pace=p_keep[c], p_keeps_pace_low=keep_lo[c], p_keeps_pace_high=keep_hi[c],
+                p_keeps_pace_parameter_low=keep_plo[c], p_keeps_pace_parameter_high=keep_phi[c],
             )  # fmt: skip
         rows.append(record)
     city_med, city_lo, city_hi = interval(out.city_cagr)
@@ -305,7 +314,7 @@ def summarise(
         },
         "clusters": [_json_row(r) for r in rows[:-1]],
         "city": _json_row(rows[-1]),
-        "all_emerging": _share_block(out.all_hit, np.ones_like(out.all_hit, dtype=bool)),
+        "all_emerging": _share_block(out.all_hit, np.ones_like(out.all_hit, dtype=bool), drawn),
         "statistics_basis": _statistics_basis(results, out, end_index, targets.emerging_cagr),
         "conditioning": _conditioning(spec, start_year, sim.end_year),
         "public_cost": _money_block(cost, revenue_total, va_total, results, end_index),
@@ -327,7 +336,7 @@ def summarise(
         from simulation.experiments.compare import effects_block  # compare builds on this module
 
         name, cf_results = counterfactual
-        cf = summarise(cf_results, spec)
+        cf = summarise(cf_results, spec, parameter_intervals=False)
         data["counterfactual"] = effects_block(name, out, cf.outcomes)
         table = _with_effects(table, data["counterfactual"])
     return Summary(table=table, data=data, outcomes=out)
@@ -370,6 +379,11 @@ UNCERTAINTY_COVERED = {
     "ratios and software's change of statistical scope, and with a posterior the conditioned values of a posterior "
     "particle) and its own random history, so P(hit) and the 90 % intervals of growth integrate over parameter and "
     "stochastic uncertainty within the ranges the scenario gives",
+    "parameter_interval": "parameter_low-parameter_high of a chance: the central 95 % across replicates of "
+    "P(target | the uncertain values the replicate drew), estimated by a cross-validated logistic regression of "
+    "the outcome on those values; how far P would move if those values were known. Conservative where the "
+    "replicates cannot separate the values' effect from the shocks'; absent with under 40 replicates or under 5 "
+    "of the rarer outcome",
     "not_covered": "structural uncertainty (other mechanisms than the model's), ranges that are themselves "
     "wrong, and events no scenario names",
 }
@@ -416,10 +430,17 @@ def _conditioning(spec: ScenarioSpec, start_year: int, end_year: int) -> dict[st
     }
 
 
-def _share_block(flags: np.ndarray, valid: np.ndarray) -> dict[str, Any]:
+def _share_block(flags: np.ndarray, valid: np.ndarray, drawn: np.ndarray | None = None) -> dict[str, Any]:
     k, n, p, (low, high) = share(flags, valid)
     num = lambda x: None if not np.isfinite(x) else float(x)  # noqa: E731
-    return {"count": int(k), "n": int(n), "p": num(p), "ci_low": num(low), "ci_high": num(high)}
+    block = {"count": int(k), "n": int(n), "p": num(p), "ci_low": num(low), "ci_high": num(high)}
+    return block | (_parameter_bounds(*interval_columns(flags, valid, drawn)) if drawn is not None else {})
+
+
+def _parameter_bounds(low: Any, high: Any) -> dict[str, float]:
+    """``parameter_low``/``parameter_high`` of a chance block, left out where there is no such interval."""
+    low, high = float(np.ravel(low)[0]), float(np.ravel(high)[0])
+    return {"parameter_low": low, "parameter_high": high} if np.isfinite(low) and np.isfinite(high) else {}
 
 
 def _money_block(cost: np.ndarray, revenue: np.ndarray, va: np.ndarray, results: Sequence[ReplicateResult],
@@ -460,11 +481,14 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
         out["hit"] = {
             "count": row["hits"], "p": num(row["p_hit"]),
             "ci_low": num(row["p_hit_low"]), "ci_high": num(row["p_hit_high"]),
+            **_parameter_bounds(row.get("p_hit_parameter_low", np.nan), row.get("p_hit_parameter_high", np.nan)),
         }  # fmt: skip
     if row["kind"] == "pillar":
         out["gap"] = {"median": num(row["gap_median"]), "p5": num(row["gap_p5"]), "p95": num(row["gap_p95"])}
         out["keeps_pace"] = {
             "count": row["keeps_pace"], "p": num(row["p_keeps_pace"]),
             "ci_low": num(row["p_keeps_pace_low"]), "ci_high": num(row["p_keeps_pace_high"]),
+            **_parameter_bounds(row.get("p_keeps_pace_parameter_low", np.nan),
+                                row.get("p_keeps_pace_parameter_high", np.nan)),
         }  # fmt: skip
     return out

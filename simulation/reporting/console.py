@@ -120,6 +120,13 @@ def key_lines(data: dict[str, Any]) -> list[str]:
     if every:
         lines.append(f"All five emerging clusters reach {data['targets']['emerging_cagr']:g} %: "
                      f"{_chance(every)} of replicates")
+    known = [(r["name_en"], r["hit"]) for r in data["clusters"] if (r.get("hit") or {}).get("parameter_low") is not None]
+    if every and every.get("parameter_low") is not None:
+        known.append(("all five", every))
+    if known:
+        lines.append("If the uncertain values were known, P(hit) would lie within (central 95 % of P given the values "
+                     "a replicate drew): " + "; ".join(f"{name} {100 * b['parameter_low']:.0f}–{100 * b['parameter_high']:.0f} %"
+                                                       for name, b in known))
     cost = data.get("public_cost")
     if cost:
         total = cost["total"]

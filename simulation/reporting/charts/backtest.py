@@ -27,9 +27,9 @@ from simulation.forecasting.backtest_table import MODEL, read_table, sources_in
 from simulation.forecasting.observations import SERIES_BY_ID
 from simulation.forecasting.observations import observations as observed_table
 from simulation.reporting.charts import Chart
-from simulation.reporting.charts.style import (
-    KIND_COLOURS, MUTED, OKABE_ITO, finish, house_style, new_figure, save, tr,
-)  # fmt: skip
+from simulation.reporting.charts.layout import finish, new_figure, run_facts, source_of
+from simulation.reporting.charts.render import render
+from simulation.reporting.charts.style import KIND_COLOURS, MUTED, OKABE_ITO, house_style, sizes, tr
 
 SOURCE_NAMES = {
     "model": ("Model", "模型"),
@@ -70,6 +70,7 @@ def _period_label(period: str, lang: str) -> str:
 
 
 def _panel(ax: Any, table: pd.DataFrame, obs: pd.DataFrame, origin: int, lang: str, colour: str) -> None:
+    s = sizes(lang)
     known = obs[obs["year"] <= origin]
     anchor_rows = known[(known["year"] == origin) & (known["bound"] == "point")]
     anchor = (origin, float(anchor_rows["value"].iloc[0])) if len(anchor_rows) else None
@@ -105,9 +106,9 @@ def _panel(ax: Any, table: pd.DataFrame, obs: pd.DataFrame, origin: int, lang: s
                 markeredgecolor="#111111", markeredgewidth=0.9, gid="observed", label=label, zorder=5)
     for _, r in obs[obs["period"] != "year"].iterrows():
         ax.annotate(_period_label(r["period"], lang), (r["year"], r["value"]), xytext=(4, -2),
-                    textcoords="offset points", fontsize=5, color=MUTED, va="top", zorder=5)
+                    textcoords="offset points", fontsize=s.small, color=MUTED, va="top", zorder=5)
     ax.axvline(origin, color=MUTED, lw=0.5, ls=(0, (1, 2)), zorder=0)
-    ax.set_title(tr(lang, f"From the end of {origin}", f"{origin} 年底起预测"), loc="left", fontsize=7)
+    ax.set_title(tr(lang, f"From the end of {origin}", f"{origin} 年底起预测"), loc="left", fontsize=s.base)
     ax.yaxis.grid(True)
 
 
@@ -138,14 +139,15 @@ def _y_range(rows: pd.DataFrame, obs: pd.DataFrame) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def make_series(table: pd.DataFrame, series: str, lang: str, provenance: str = "") -> Chart:
-    """The fan chart of one series: a panel per origin."""
+def make_series(table: pd.DataFrame, series: str, lang: str, provenance: dict[str, Any] | None = None) -> Chart:
+    """The fan chart of one series: a panel per origin; ``provenance`` (replicates, root_seed, date) for
+    the source line."""
     spec = SERIES_BY_ID[series]
     rows = table[table["series"] == series]
     obs = observed_table()
     obs = obs[obs["series"] == series]
     origins = sorted(int(o) for o in rows["origin"].unique())
-    fig, axes = new_figure("double", 7.2, ncols=len(origins), sharey=True, squeeze=False)
+    fig, axes = new_figure("double", 5.2, ncols=len(origins), sharey=True, squeeze=False)
     colour = _colour(series)
     first = int(min(obs["year"].min(), min(origins)))
     last = int(rows["year"].max())
@@ -176,32 +178,39 @@ def make_series(table: pd.DataFrame, series: str, lang: str, provenance: str = "
         subtitle += tr(lang, f". Caveat: {spec.caveat(lang)}", f"。注意：{spec.caveat(lang)}")
     if clipped:
         subtitle += tr(lang, " (bands wider than the panel run off its edge)", "（超出图幅的区间在边缘截断）")
-    source = tr(
-        lang,
-        "Source: observations from the Dongguan statistics bureau and the Guangdong Statistical Yearbook "
-        "(the model's data pack); forecasts from the Dongguan industrial-cluster model's backtest",
-        "来源：观测值取自东莞市统计局及《广东统计年鉴》（模型数据包）；预测取自东莞产业集群模型回测",
-    )
-    source += (tr(lang, "; ", "；") + provenance if provenance else "") + tr(lang, ".", "。")
+    source = source_of([tr(lang, "backtest forecasts; observations from the Dongguan statistics bureau and the "
+                                 "Guangdong Statistical Yearbook (the model's data pack)",
+                           "回测预测；观测值取自东莞市统计局及《广东统计年鉴》（模型数据包）"), _facts(provenance, lang)], lang)
     title = _title(series, rows, lang)
-    finish(fig, title, subtitle, source, legend=(list(handles.values()), labels, 3 if len(labels) <= 6 else 4))
+    finish(fig, title, subtitle, source, lang, legend=(list(handles.values()), labels, 3 if len(labels) <= 6 else 4))
     caption = tr(lang, f"Backtest forecasts of {spec.label_en.lower()}.", f"{spec.label_zh}回测预测。")
     return Chart(f"backtest_{series}", fig, title, caption)
 
 
-def make(table: pd.DataFrame, lang: str, provenance: str = "") -> list[Chart]:
+def _facts(provenance: dict[str, Any] | None, lang: str) -> str:
+    """'50 model runs per origin, root seed 20210118, run 2026-12-01' from the backtest's manifest."""
+    if not provenance:
+        return ""
+    n = provenance.get("replicates")
+    runs = tr(lang, f"{n} model run{'s' if n != 1 else ''} per origin", f"每个起点 {n} 次模拟") if n else \
+        tr(lang, "model runs from each origin", "各起点的模拟")
+    return run_facts(lang, runs, provenance.get("root_seed"), str(provenance.get("date") or "")[:10])
+
+
+def make(table: pd.DataFrame, lang: str, provenance: dict[str, Any] | None = None) -> list[Chart]:
     """A chart per series that has at least one forecast in the table."""
     made = table[table["kind"] != "none"]
     return [make_series(table, s, lang, provenance) for s in SERIES_BY_ID if (made["series"] == s).any()]
 
 
 def write(table_path: str | Path, out: str | Path, langs: tuple[str, ...] = ("en", "zh"),
-          formats: tuple[str, ...] = ("png", "svg", "pdf"), provenance: str = "") -> dict[tuple[str, str], list[Path]]:
+          formats: tuple[str, ...] = ("png", "svg", "pdf"), provenance: dict[str, Any] | None = None,
+          ) -> dict[tuple[str, str], list[Path]]:
     """Read a backtest table file and save its charts as ``out/<lang>/backtest_<series>.<format>``."""
     table = read_table(table_path)
     written = {}
     for lang in langs:
         with house_style(lang):
             for chart in make(table, lang, provenance):
-                written[(chart.name, lang)] = save(chart.figure, Path(out) / lang / chart.name, formats)
+                written[(chart.name, lang)] = render(chart.figure, Path(out) / lang / chart.name, formats)[0]
     return written

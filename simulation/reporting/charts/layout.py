@@ -74,8 +74,9 @@ def _split_long(token: str, size: float, width_pt: float, weight: str) -> list[s
     return [*parts, line]
 
 
-_NO_START = set(_BREAK_AFTER + ",.;:!?)%")  # never at the start of a line
-_NO_END = set(_BREAK_BEFORE + "(")  # never at the end of one
+_JOINERS = "/·"  # in units ('%/年', '个/百家企业·年'): never at either end of a line
+_NO_START = set(_BREAK_AFTER + ",.;:!?)%" + _JOINERS)  # never at the start of a line
+_NO_END = set(_BREAK_BEFORE + "(" + _JOINERS + "\u00a0")  # never at the end of one
 
 
 def _glued(tokens: list[str]) -> list[str]:
@@ -98,7 +99,7 @@ def wrap(text: str, size: float, width_pt: float, weight: str = "normal", phrase
     """
     lines: list[str] = []
     text = re.sub(r"(?<=\S) ?= ?(?=\S)", lambda m: m.group(0).replace(" ", "\u00a0"), text)  # "P = 0.62"
-    text = re.sub(r"(?<=\d) (?=%|pp\b)", "\u00a0", text)  # "10 %", "1.2 pp"
+    text = re.sub(rf"(?<=\d) (?=%|pp\b|[{_CJK}])", "\u00a0", text)  # "10 %", "1.2 pp", "1.22 个/百家企业·年"
     pattern = _TOKEN if phrases else _CHAR_TOKEN
     for paragraph in text.split("\n"):
         line, used, spaces = "", 0.0, 0.0  # the line, its width without trailing spaces, their width
@@ -182,15 +183,28 @@ def source_line(results: ResultsFolder | list[ResultsFolder] | None, lang: str, 
 
     One line: several runs with the same replicates, seed and date are stated once.
     """
-    head = tr(lang, "Source: Dongguan industrial-cluster model", "来源：东莞产业集群模型")
     if results is None:
-        return head + tr(lang, ".", "。")
+        return source_of([], lang)
     many = results if isinstance(results, list) else [results]
-    parts = []
-    for r in dict.fromkeys(_facts(r, lang, paired) for r in many):
-        parts.append(r)
+    return source_of(list(dict.fromkeys(_facts(r, lang, paired) for r in many)), lang)
+
+
+def source_of(facts: list[str], lang: str) -> str:
+    """The source line from facts about the runs ('400 model runs, root seed 20210118, run 2026-12-01'),
+    for charts made from a sweep or an optimisation rather than a results folder."""
+    head = tr(lang, "Source: Dongguan industrial-cluster model", "来源：东莞产业集群模型")
     sep = tr(lang, "; ", "；")
-    return head + sep + sep.join(parts) + tr(lang, ".", "。")
+    return head + "".join(sep + f for f in facts if f) + tr(lang, ".", "。")
+
+
+def run_facts(lang: str, runs: str, seed: int | None = None, date: str = "") -> str:
+    """'<runs>, root seed 20210118, run 2026-12-01' (seed and date only when known)."""
+    parts = [runs]
+    if seed is not None:
+        parts.append(tr(lang, f"root seed {seed}", f"随机种子 {seed}"))
+    if date:
+        parts.append(tr(lang, f"run {date}", f"运行于 {date}"))
+    return tr(lang, ", ", "，").join(parts)
 
 
 def _facts(r: ResultsFolder, lang: str, paired: bool) -> str:
@@ -202,7 +216,19 @@ def _facts(r: ResultsFolder, lang: str, paired: bool) -> str:
     else:
         runs = tr(lang, f"{n}{' paired' if paired else ''} model run{'s' if n != 1 else ''}",
                   f"{n} 次{'配对' if paired else ''}模拟")
-    return tr(lang, f"{runs}, root seed {r.root_seed}, run {r.date}", f"{runs}，随机种子 {r.root_seed}，运行于 {r.date}")
+    return run_facts(lang, runs, r.root_seed, r.date)
+
+
+def _legend_width(widths: list[float], ncol: int) -> float:
+    """The width of a legend's entries in ``ncol`` columns, filled as matplotlib fills them: down
+    each column, the first columns one entry longer when the entries do not divide evenly."""
+    rows, long = divmod(len(widths), ncol)
+    total, start = 0.0, 0
+    for j in range(ncol):
+        n = rows + (1 if j < long else 0)
+        total += max(widths[start : start + n], default=0.0)
+        start += n
+    return total
 
 
 def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legend: tuple | None = None) -> Figure:
@@ -233,9 +259,8 @@ def finish(fig: Figure, title: str, subtitle: str, source: str, lang: str, legen
         handles, names, ncol = legend
         em = s.small
         widths = [text_width(n, s.small) + (1.6 + 0.4) * em for n in names]
-        while ncol > 1 and max(sum(widths[i : i + ncol]) + (ncol - 1) * 1.5 * em
-                               for i in range(0, len(widths), ncol)) > usable:
-            ncol -= 1  # fewer columns until every row fits the width
+        while ncol > 1 and _legend_width(widths, ncol) + (ncol - 1) * 1.5 * em > usable:
+            ncol -= 1  # fewer columns until the legend fits the width
         legend = (handles, names, ncol)
         rows = -(-len(names) // ncol)
         bottom += 0.06 + rows * s.small * 1.85 / 72
