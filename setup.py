@@ -18,6 +18,7 @@ setup(
         "ipyvue>=1.9,<2",
         "ipyvuetify>=1.6.10,<2",
         "numpy>=2.0",
+        "numba>=0.60",  # the compiled firm rules (simulation/model/fused_rules.py)
         "scipy>=1.13",
         "matplotlib>=3.9",
         "click>=8.1",

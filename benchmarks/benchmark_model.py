@@ -1,52 +1,47 @@
-"""Benchmark the cluster model: one replicate, throughput by firm count, memory, a full run.
+"""Benchmark the cluster model: every performance target beside its figure, measured in one run.
 
 Run from the repository root (with the project's virtualenv)::
 
-    python benchmarks/benchmark_model.py                 # everything: ~6 min on 2 idle cores, half of it
-                                                         # the three 400-replicate runs of section 4
-    python benchmarks/benchmark_model.py --quick         # fewer repeats, no 1 M-firm runs, one full run (~2 min)
+    python benchmarks/benchmark_model.py                 # everything (~10 min on 2 idle cores)
+    python benchmarks/benchmark_model.py --quick         # fewer repeats, no 1 M-firm runs, smaller sweep
     python benchmarks/benchmark_model.py --json out.json # also write every measurement as JSON
-    python benchmarks/benchmark_model.py --no-full-run   # skip section 4 (the 400-replicate runs)
+    python benchmarks/benchmark_model.py --readme        # also write the README's performance section
+    python benchmarks/benchmark_model.py --from-json out.json --readme   # the README from earlier measurements
+    python benchmarks/benchmark_model.py --no-full-run --no-sweep --no-reference   # sections 1-2 only
 
-It prints four sections, each number beside its target (``ok`` / ``MISS``):
+It prints five sections, each number beside its target (``ok`` / ``MISS``), then a table of the
+targets with the machine's load:
 
-1. **One baseline replicate** (``scenarios/baseline.toml``, ~17 k firms, 20 quarterly steps),
-   in this process after one untimed warm-up replicate: wall time of the constructor
-   ``ClusterModel(spec, rng=seed, firm_agents=...)`` (*init*: parameter draws, the initial
-   firm population, towns, agencies, funds and, with firm agents on, one Mesa ``Firm`` view
-   object per firm) and of ``.run()`` (*step*: the 20 steps, including the Firm views created
-   for entrants and removed for exits). Medians over ``--repeats`` replicates with seeds
-   ``seed, seed+1, ...``; agents on and off use the same seeds, run alternately, and their
-   ratio is taken per seed (results are identical either way; only the time differs).
-   Target: init + step <= 0.1 s.
-2. **Throughput**: firm-steps per second = (alive firms summed over the steps) / step time,
-   stepping phase only. "Alive firms" is the count alive at the start of each step (the
-   recorder's city ``firms`` series, steps 0..n-1). The firm count is set with
-   ``simulation.below_scale_ratio`` so that the *initial* population is about 10 k, 100 k or
-   1 M firms; 10 k is below the above-scale firms alone (~12 k), so that size is run at
-   ratio 0. Every run is a fresh subprocess (this script with a hidden ``--_child`` flag)
-   pinned to one CPU with numeric libraries limited to one thread, so it is single-process,
-   single-core; each child first runs a small untimed warm-up model. Medians over repeats
-   (seeds ``seed, seed+1, ...``). "per CPU-s" divides by the child's CPU time instead of wall
-   time (robust to other processes sharing the core). Firm agents on are run at 1 M only if
-   the estimate from the 100 k runs fits in 80 % of the available memory (a note says which).
-   Target: >= 20 M firm-steps/s per core at 1 M firms.
-3. **Peak memory** (RSS) of the 1 M-firm subprocesses: ``ru_maxrss`` of the child itself
-   (``getrusage(RUSAGE_SELF)``, read at its end; this is the same number the parent's
-   ``RUSAGE_CHILDREN`` reports for its largest child, but per child). It includes the
-   interpreter and its imports (``import mesa`` alone pulls in SciPy, pandas and networkx)
-   and the small warm-up model; "RSS before" / "RSS before model" is the resident size just
-   before the timed model is built, for reference. Section 2 shows the same two numbers for
-   every size. Target: <= 2 GB at 1 M firms.
-4. **Full baseline run**: ``simulate scenarios/baseline.toml --quiet --out <tmpdir>`` (the
-   scenario's 400 replicates) timed end to end as a subprocess, with ``--workers 2`` (or the
-   CLI's equivalent option) if its ``--help`` lists one. If the CLI is not installed yet,
-   ``simulation.experiments.runner.run_replicates(spec, seeds=<the scenario's 400 seeds>,
-   workers=2, progress=False)`` is timed in this process instead if it exists (no output
-   files are written then); otherwise the section is skipped with a note. A *projection*
-   (400 x median replicate time of section 1 / 2 workers: perfect scaling, no start-up, no
-   output writing) is always shown for comparison; it is not a measurement.
-   Target: <= 30 s on 2 cores.
+1. **One baseline replicate** (``scenarios/baseline.toml``, ~36 k firms, 20 quarterly steps), in
+   this process after one untimed warm-up replicate of each variant: wall and CPU time of the
+   constructor ``ClusterModel(spec, rng=seed, firm_agents=..., kernels=...)`` (*init*) and of
+   ``.run()`` (*step*), in three variants run with the same seeds in rotating order: batch runs
+   with the compiled kernels (what ``simulate`` runs), batch runs with the NumPy reference rules
+   (``kernels="numpy"``), and a Mesa ``Firm`` agent kept for every firm; their ratios are taken
+   per seed. Target: init + step <= 60 ms (batch, compiled kernels).
+2. **Throughput and memory**: firm-steps per second = (alive firms summed over the steps) / step
+   time, stepping phase only, at about 10 k, 100 k and 1 M firms in the start year
+   (``benchmarks/firm_populations.py``). Every run is a fresh subprocess pinned to one CPU with
+   numeric libraries limited to one thread, after a small untimed warm-up model; "per CPU-s"
+   divides by the child's CPU time (robust to other processes sharing the core). Peak memory is
+   ``ru_maxrss`` of the child (interpreter and imports included). Firm agents on are run at 1 M
+   only if the estimate from the 100 k runs fits in 80 % of the available memory. Targets:
+   >= 20 M firm-steps per CPU-second at 1 M firms, <= 1 GB.
+3. **Engine against the per-agent Mesa reference** (``benchmarks/compare_engines.py``) at 12 k and
+   50 k firms: both from the same initial state, stepping in lockstep, CPU time; the reference
+   timed over its first steps (a CPU-time budget). The fair ratio leaves out the reference's
+   copying of its agents into the engine's table; the ratio with it is shown too. Target:
+   >= 100x at 12 k firms and above.
+4. **Full baseline run**: ``simulate scenarios/baseline.toml --quiet --workers 2 --out <tmpdir>``
+   end to end as a subprocess: the scenario's 400 replicates *and* its counterfactual's
+   (``business_as_usual.toml``, run by default), summarised and written, as users run it; where
+   the scenario asks for data.csv, also without it (``--set outputs.formats=["parquet"]``). A
+   projection (replicates x CPU time of one replicate / 2 workers) is shown beside it. Target:
+   <= 20 s on 2 cores.
+5. **Sweep parallel efficiency** (``benchmarks/sweep_throughput.py``): the same sweep of baseline
+   runs on 1 and on 2 local workers, alternating; efficiency = throughput(2) / (2 x throughput(1))
+   in the steady state (after every worker finished its first chunk) and end to end. Target:
+   >= 90 % on an idle machine.
 
 Timings on a shared 2-core machine are noisy: compare medians and the ratios measured within
 one run, not single numbers across runs. To help judge a run:
@@ -59,19 +54,18 @@ one run, not single numbers across runs. To help judge a run:
   the benchmark had its core to itself, larger when other processes took it;
 - section 4's "CPU time": user + system time of the run and all its worker processes (on an
   idle machine, wall time ~ CPU time / 2 + start-up and writing the results).
+
+``--readme`` replaces the text between the README's performance markers with the targets table of
+this run (``readme_section``), so the README's numbers are always measured ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import importlib
-import importlib.util
-import inspect
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import statistics
@@ -85,17 +79,26 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "baseline.toml"
 
-TARGET_REPLICATE_S = 0.1
+TARGET_REPLICATE_S = 0.06
 TARGET_FIRM_STEPS_PER_S = 20e6
-TARGET_PEAK_RSS_MB = 2048.0
-TARGET_FULL_RUN_S = 30.0
+TARGET_PEAK_RSS_MB = 1024.0
+TARGET_FULL_RUN_S = 20.0
+TARGET_REFERENCE_RATIO = 100.0
+TARGET_SWEEP_EFFICIENCY = 0.9
 WORKERS = 2
+#: start-year firms at which the engine is compared with the per-agent reference (>= 12 k: the target's range)
+REFERENCE_SIZES = {"full": (12_000, 50_000), "quick": (12_000,)}
+REFERENCE_BUDGET_S = {"full": 20.0, "quick": 6.0}  # CPU seconds of reference stepping per size
+SWEEP_RUNS = {"full": (48, 2), "quick": (16, 1)}  # runs per measurement, repeats per worker count
+README = REPO / "README.md"
+MARKERS = ("<!-- performance:start (written by benchmarks/benchmark_model.py --readme) -->",
+           "<!-- performance:end -->")
 
 #: size label -> initial firms wanted
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 #: (replicate repeats, repeats per size) in full and quick mode
 REPEATS = {"full": (5, {"10k": 5, "100k": 3, "1M": 2}), "quick": (3, {"10k": 3, "100k": 2})}
-FULL_RUN_REPEATS = {"full": 3, "quick": 1}
+FULL_RUN_REPEATS = {"full": 1, "quick": 1}
 RESULT_MARK = "@@benchmark-result "
 ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
@@ -103,21 +106,24 @@ ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 # --- measuring one replicate ------------------------------------------------------------------
 
 
-def load_spec(ratio: float | None = None):
+def load_spec(firms: int | None = None):
+    """The baseline, or the baseline with about ``firms`` firms in the start year (firm_populations.py)."""
     from simulation.scenario import load_scenario
 
-    overrides = [] if ratio is None else [f"simulation.below_scale_ratio={ratio!r}"]
-    return load_scenario(SCENARIO, overrides).spec
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from firm_populations import spec_for
+
+    return load_scenario(SCENARIO).spec if firms is None else spec_for(firms, SCENARIO)
 
 
-def time_replicate(spec, seed: int, firm_agents: bool) -> dict[str, Any]:
+def time_replicate(spec, seed: int, firm_agents: bool, kernels: str | None = None) -> dict[str, Any]:
     """Time the constructor and ``.run()`` of one replicate separately; count firm-steps."""
     from simulation.model.model import ClusterModel
     from simulation.model.results import CITY_METRICS
 
     gc.collect()
     c0, t0 = time.process_time(), time.perf_counter()
-    model = ClusterModel(spec, rng=seed, firm_agents=firm_agents)
+    model = ClusterModel(spec, rng=seed, firm_agents=firm_agents, **({} if kernels is None else {"kernels": kernels}))
     c1, t1 = time.process_time(), time.perf_counter()
     result = model.run()
     c2, t2 = time.process_time(), time.perf_counter()
@@ -125,6 +131,7 @@ def time_replicate(spec, seed: int, firm_agents: bool) -> dict[str, Any]:
     return {
         "seed": seed,
         "firm_agents": firm_agents,
+        "kernels": getattr(getattr(model, "rules", None), "name", "numpy"),  # (models before the kernels: NumPy)
         "init_s": t1 - t0,
         "step_s": t2 - t1,
         "total_s": t2 - t0,
@@ -134,6 +141,7 @@ def time_replicate(spec, seed: int, firm_agents: bool) -> dict[str, Any]:
         "firms_start": int(alive[0]),
         "firms_end": int(alive[-1]),
         "table_rows": int(model.firms.n),
+        "total_cpu_s": c2 - c0,
         "firm_steps": float(alive[:-1].sum()),  # alive at the start of each step
         "firm_steps_per_s": float(alive[:-1].sum()) / (t2 - t1),
         "firm_steps_per_cpu_s": float(alive[:-1].sum()) / max(c2 - c1, 1e-9),
@@ -155,19 +163,19 @@ def child_main(config: dict[str, Any]) -> None:
     os.sched_setaffinity(0, {cpus[-1]})
     from simulation.model.model import ClusterModel
 
-    warm = load_spec(0.0)
+    warm = load_spec(2_000)
     ClusterModel(warm, rng=config["seed"] + 10**6, firm_agents=False).run()
-    spec = load_spec(config["ratio"])
+    spec = load_spec(config["firms"])
     del warm
     gc.collect()
     rss_ready = current_rss_mb()
     out = time_replicate(spec, config["seed"], config["firm_agents"])
-    out.update(ratio=config["ratio"], rss_before_model_mb=rss_ready, peak_rss_mb=peak_rss_mb(), cpu=cpus[-1])
+    out.update(target_firms=config["firms"], rss_before_model_mb=rss_ready, peak_rss_mb=peak_rss_mb(), cpu=cpus[-1])
     print(RESULT_MARK + json.dumps(out), flush=True)
 
 
-def run_child(ratio: float, seed: int, firm_agents: bool) -> dict[str, Any]:
-    config = {"ratio": ratio, "seed": seed, "firm_agents": firm_agents}
+def run_child(firms: int, seed: int, firm_agents: bool) -> dict[str, Any]:
+    config = {"firms": firms, "seed": seed, "firm_agents": firm_agents}
     env = {**os.environ, **ONE_THREAD}
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(config)],
                           capture_output=True, text=True, env=env, cwd=REPO)
@@ -178,7 +186,7 @@ def run_child(ratio: float, seed: int, firm_agents: bool) -> dict[str, Any]:
     return {**config, "error": f"exit code {proc.returncode}: {tail}"}
 
 
-# --- the four sections ------------------------------------------------------------------------
+# --- the sections ------------------------------------------------------------------------------
 
 
 def bench_replicate(repeats: int) -> dict[str, Any]:
@@ -187,42 +195,42 @@ def bench_replicate(repeats: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     load_spec()
     load_s = time.perf_counter() - t0
-    for agents in (False, True):  # warm-up: data pack caches, first-call costs
-        time_replicate(spec, root - 1, agents)
-    runs: dict[str, list[dict]] = {"agents_on": [], "agents_off": []}
-    for i in range(repeats):
-        for agents in ((False, True) if i % 2 == 0 else (True, False)):
-            runs["agents_on" if agents else "agents_off"].append(time_replicate(spec, root + i, agents))
+    variants = {"agents_off": (False, "numba"), "agents_on": (True, "numba"), "numpy_rules": (False, "numpy")}
+    for agents, kernels in variants.values():  # warm-up: data pack caches, compiled kernels, first-call costs
+        time_replicate(spec, root - 1, agents, kernels)
+    runs: dict[str, list[dict]] = {key: [] for key in variants}
+    for i in range(repeats):  # the same seed for every variant, in rotating order
+        keys = list(variants)[i % 3:] + list(variants)[: i % 3]
+        for key in keys:
+            runs[key].append(time_replicate(spec, root + i, *variants[key]))
     out: dict[str, Any] = {"scenario_load_s": load_s, "repeats": repeats, "runs": runs}
     for key, rs in runs.items():
         out[key] = {k: statistics.median(r[k] for r in rs)
-                    for k in ("init_s", "step_s", "total_s", "step_cpu_s", "firms_start", "firm_steps_per_s")}
-    pairs = list(zip(runs["agents_on"], runs["agents_off"]))  # same seed in each pair
-    out["ratio_on_off"] = {k: statistics.median(on[k] / off[k] for on, off in pairs)
-                           for k in ("init_s", "step_s", "total_s")}
+                    for k in ("init_s", "step_s", "total_s", "total_cpu_s", "step_cpu_s", "firms_start",
+                              "firm_steps_per_s", "firm_steps_per_cpu_s")}
+    out["agents_off"]["total_cpu_s"] = statistics.median(r["init_cpu_s"] + r["step_cpu_s"] for r in runs["agents_off"])
+    for name, other in (("ratio_on_off", "agents_on"), ("ratio_numpy_numba", "numpy_rules")):
+        pairs = list(zip(runs[other], runs["agents_off"]))  # same seed in each pair
+        out[name] = {k: statistics.median(a[k] / b[k] for a, b in pairs) for k in ("init_s", "step_s", "total_s")}
     return out
 
 
 def bench_throughput(mode: str) -> dict[str, Any]:
-    from simulation.model.model import ClusterModel
-
-    base = load_spec(0.0)
-    root = base.simulation.seed
-    n_above = ClusterModel(base, rng=root, firm_agents=False).firms.n  # firms at ratio 0 (seed root)
+    root = load_spec().simulation.seed
     repeats = REPEATS[mode][1]
     rows: list[dict[str, Any]] = []
     for label, repeat in repeats.items():
-        ratio = round(max(SIZES[label] / n_above - 1.0, 0.0), 3)
+        firms = SIZES[label]  # start-year firms asked for (benchmarks/firm_populations.py)
         for agents in (False, True):
             note = ""
             if agents and label == "1M":
                 fits, note = _agents_fit_in_memory(rows)
                 if not fits:
-                    rows.append({"size": label, "ratio": ratio, "firm_agents": True, "skipped": note})
+                    rows.append({"size": label, "firm_agents": True, "skipped": note})
                     continue
-            runs = [run_child(ratio, root + i, agents) for i in range(repeat)]
+            runs = [run_child(firms, root + i, agents) for i in range(repeat)]
             good = [r for r in runs if "error" not in r]
-            row: dict[str, Any] = {"size": label, "ratio": ratio, "firm_agents": agents, "runs": runs, "note": note}
+            row: dict[str, Any] = {"size": label, "firm_agents": agents, "runs": runs, "note": note}
             if good:
                 for k in ("init_s", "step_s", "step_cpu_s", "firm_steps_per_s", "firm_steps_per_cpu_s",
                           "firms_start", "firms_end", "table_rows", "rss_before_model_mb"):
@@ -231,7 +239,7 @@ def bench_throughput(mode: str) -> dict[str, Any]:
             else:
                 row["error"] = runs[0]["error"]
             rows.append(row)
-    return {"above_scale_firms": n_above, "rows": rows}
+    return {"rows": rows}
 
 
 def _agents_fit_in_memory(rows: list[dict]) -> tuple[bool, str]:
@@ -259,96 +267,95 @@ def _available_mb() -> float:
     return float("inf")
 
 
-def bench_full_run(repeats: int, replicate_s: dict[str, float]) -> dict[str, Any]:
+def bench_full_run(repeats: int, replicate_cpu_s: float) -> dict[str, Any]:
+    """``simulate scenarios/baseline.toml --workers 2``, end to end, as users run it: the scenario's
+    replicates and its counterfactual's (``business_as_usual``), summarised and written. Also with
+    ``outputs.formats=["parquet"]`` (no data.csv) where the scenario asks for data.csv."""
     spec = load_spec()
     n_rep = spec.simulation.replicates
+    runs = 2 if spec.counterfactual else 1
     out: dict[str, Any] = {
         "replicates": n_rep,
-        "projection_s": {k: n_rep * v / WORKERS for k, v in replicate_s.items()},
+        "scenario_runs": runs,
+        "writes_csv": "csv" in spec.outputs.formats,
+        "projection_s": runs * n_rep * replicate_cpu_s / WORKERS,
     }
     exe = Path(sys.executable).with_name("simulate")
     exe = str(exe) if exe.exists() else shutil.which("simulate")
-    cli_module = importlib.util.find_spec("simulation.cli") is not None
-    if exe and cli_module:
-        out.update(_time_cli(exe, repeats))
+    if not exe:
+        out.update(method="skipped", note="`simulate` is not installed (pip install -e .)")
         return out
-    note = "`simulate` CLI not available" + (" (entry point installed, simulation.cli missing)" if exe else "")
-    try:
-        runner = importlib.import_module("simulation.experiments.runner")
-        run_replicates = runner.run_replicates
-    except (ImportError, AttributeError):
-        out.update(method="skipped", note=note + "; simulation.experiments.runner.run_replicates not there either")
-        return out
-    out.update(_time_run_replicates(run_replicates, repeats), note=note + "; timed run_replicates instead")
+    out["as_is"] = _time_cli(exe, repeats, [])
+    if out["writes_csv"]:
+        out["parquet_only"] = _time_cli(exe, repeats, ["--set", 'outputs.formats=["parquet"]'])
     return out
 
 
-def _time_cli(exe: str, repeats: int) -> dict[str, Any]:
-    cmd = [exe, str(SCENARIO), "--quiet"]
-    help_text = subprocess.run([exe, "--help"], capture_output=True, text=True, cwd=REPO).stdout
-    help_text += subprocess.run([exe, str(SCENARIO), "--help"], capture_output=True, text=True, cwd=REPO).stdout
-    names = ("--workers", "--jobs", "--processes", "-j")
-    option = next((o for o in names if re.search(rf"(?<![\w-]){o}\b", help_text)), None)
-    if option:
-        cmd += [option, str(WORKERS)]
+def _time_cli(exe: str, repeats: int, extra: list[str]) -> dict[str, Any]:
+    cmd = [exe, str(SCENARIO), "--quiet", "--workers", str(WORKERS), *extra]
     times, cpu, error = [], [], None
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="bench-simulate-") as tmp:
             before = _children_cpu_s()
             t0 = time.perf_counter()
-            proc = subprocess.run([*cmd, "--out", tmp], capture_output=True, text=True, cwd=REPO)
+            proc = subprocess.run([*cmd, "--out", str(Path(tmp) / "out")], capture_output=True, text=True, cwd=REPO)
             elapsed = time.perf_counter() - t0
             cpu.append(_children_cpu_s() - before)
         if proc.returncode != 0:
             error = f"exit code {proc.returncode}: {(proc.stderr.strip().splitlines() or [''])[-1]}"
             break
         times.append(elapsed)
-    shown = " ".join([Path(cmd[0]).name, *[os.path.relpath(c, REPO) if c == str(SCENARIO) else c for c in cmd[1:]]])
-    result: dict[str, Any] = {"method": "cli", "command": shown + " --out <tmpdir>", "times_s": times,
-                              "cpu_s": cpu}
+    shown = " ".join(["simulate", os.path.relpath(SCENARIO, REPO), *cmd[2:]])
+    result: dict[str, Any] = {"command": shown + " --out <tmpdir>", "times_s": times, "cpu_s": cpu}
     if times:
         result["median_s"] = statistics.median(times)
         result["median_cpu_s"] = statistics.median(cpu[: len(times)])
     if error:
         result["error"] = error
-    if not option:
-        result["note"] = "the CLI lists no workers option; ran with its default"
     return result
+
+
+def bench_reference(mode: str) -> dict[str, Any]:
+    """The engine against the per-agent Mesa reference (benchmarks/compare_engines.py), CPU time, in lockstep."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from compare_engines import compare
+
+    seed = load_spec().simulation.seed
+    rows = [compare(firms, seed, 20, REFERENCE_BUDGET_S[mode], 3) for firms in REFERENCE_SIZES[mode]]
+    return {"rows": rows, "budget_s": REFERENCE_BUDGET_S[mode]}
+
+
+def bench_sweep(mode: str) -> dict[str, Any]:
+    """Sweep throughput on 1 and 2 local workers (benchmarks/sweep_throughput.py), alternating."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sweep_throughput import experiment, measure
+
+    from simulation.experiments.experiment_file import load_experiment
+    from simulation.experiments.sweep import LocalBackend, SweepPlan, run_sweep
+
+    n_runs, repeats = SWEEP_RUNS[mode]
+    results: dict[int, list[dict]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+        tmp = Path(tmp)
+        plan = SweepPlan.from_experiment(load_experiment(experiment(tmp, n_runs, False)))
+        run_sweep(SweepPlan.from_experiment(load_experiment(experiment(tmp, 4, False))), tmp / "warm",
+                  LocalBackend(1), progress=False)  # fmt: skip
+        for r in range(repeats):
+            for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
+                results[workers].append(measure(plan, workers, tmp / f"w{workers}-{r}"))
+    out: dict[str, Any] = {"runs": n_runs, "repeats": repeats, "measurements": results}
+    for key in ("steady_runs_per_second", "end_to_end_runs_per_second"):
+        one = statistics.median(m[key] for m in results[1])
+        two = statistics.median(m[key] for m in results[2])
+        out[key] = {"1": one, "2": two, "efficiency": two / (2 * one)}
+    out["other_cpu_share"] = statistics.median(m["other_cpu_share"] for w in results for m in results[w])
+    return out
 
 
 def _children_cpu_s() -> float:
     """User + system CPU seconds of all waited-for descendants (the CLI and its workers)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def _time_run_replicates(run_replicates, repeats: int) -> dict[str, Any]:
-    """``run_replicates(spec, seeds=..., workers=2, progress=False)``, matched to its signature."""
-    spec = load_spec()
-    sim = spec.simulation
-    try:
-        from simulation.experiments.seeds import replicate_seeds
-
-        seeds = replicate_seeds(sim.seed, sim.replicates)
-    except ImportError:
-        seeds = [sim.seed + i for i in range(sim.replicates)]
-    params = inspect.signature(run_replicates).parameters
-    offered = {"seeds": seeds, "workers": WORKERS, "n_workers": WORKERS, "progress": False}
-    kwargs = {k: v for k, v in offered.items() if k in params}
-    shown = {k: (f"<{len(v)} seeds>" if k == "seeds" else v) for k, v in kwargs.items()}
-    times, cpu = [], []
-    try:
-        for _ in range(repeats):
-            before = _children_cpu_s() + time.process_time()
-            t0 = time.perf_counter()
-            run_replicates(spec, **kwargs)
-            times.append(time.perf_counter() - t0)
-            cpu.append(_children_cpu_s() + time.process_time() - before)
-    except Exception as exc:  # an API this call does not fit: report it, do not crash the benchmark
-        return {"method": "run_replicates", "kwargs": shown, "times_s": times,
-                "error": f"{type(exc).__name__}: {exc}"}
-    return {"method": "run_replicates", "kwargs": shown, "times_s": times, "cpu_s": cpu,
-            "median_s": statistics.median(times), "median_cpu_s": statistics.median(cpu)}
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -375,6 +382,51 @@ def _others_line(section: dict[str, Any]) -> str:
     return f"other processes used {100 * share:.0f} % of the machine's CPUs during this section{flag}"
 
 
+def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every target beside the figure measured for it in this run (None where a section was skipped)."""
+    rows = []
+    rep = res.get("replicate")
+    if rep:
+        off = rep["agents_off"]
+        rows.append(dict(what="one baseline replicate (batch: firm agents on demand)", target=f"<= {1000 * TARGET_REPLICATE_S:.0f} ms",
+                         figure=f"{1000 * off['total_s']:.0f} ms wall, {1000 * off['total_cpu_s']:.0f} ms CPU",
+                         ok=off["total_s"] <= TARGET_REPLICATE_S))
+    thr = res.get("throughput")
+    big = [r for r in (thr or {}).get("rows", []) if r["size"] == "1M" and not r["firm_agents"] and "peak_rss_mb" in r]
+    if big:
+        r = big[0]
+        rows.append(dict(what="firm-steps per second per core at 1 M firms", target=">= 20 M",
+                         figure=f"{r['firm_steps_per_cpu_s'] / 1e6:.1f} M per CPU-second ({r['firm_steps_per_s'] / 1e6:.1f} M wall)",
+                         ok=r["firm_steps_per_cpu_s"] >= TARGET_FIRM_STEPS_PER_S))
+        rows.append(dict(what="peak memory at 1 M firms", target=f"<= {TARGET_PEAK_RSS_MB:,.0f} MB",
+                         figure=f"{r['peak_rss_mb']:,.0f} MB", ok=r["peak_rss_mb"] <= TARGET_PEAK_RSS_MB))
+    ref = res.get("reference")
+    if ref:
+        for r in ref["rows"]:
+            rows.append(dict(what=f"engine / fair per-agent Mesa reference at {r['firms']:,} firms",
+                             target=f">= {TARGET_REFERENCE_RATIO:.0f}x",
+                             figure=f"{r['ratio']:.0f}x ({r['ratio_sync']:.0f}x with the reference's copying)",
+                             ok=r["ratio"] >= TARGET_REFERENCE_RATIO))
+    full = res.get("full_run")
+    if full and "as_is" in full:
+        for key, label in (("as_is", "as the scenario stands"), ("parquet_only", "without data.csv")):
+            run = full.get(key)
+            if run and "median_s" in run:
+                rows.append(dict(what=f"simulate scenarios/baseline.toml, 2 workers, with its counterfactual "
+                                      f"({full['scenario_runs']} x {full['replicates']} replicates), {label}",
+                                 target=f"<= {TARGET_FULL_RUN_S:.0f} s", figure=f"{run['median_s']:.1f} s",
+                                 ok=run["median_s"] <= TARGET_FULL_RUN_S))
+    sweep = res.get("sweep")
+    if sweep:
+        eff = sweep["steady_runs_per_second"]["efficiency"]
+        rows.append(dict(what="sweep parallel efficiency, 1 -> 2 workers (steady state)",
+                         target=f">= {TARGET_SWEEP_EFFICIENCY:.0%}",
+                         figure=f"{eff:.0%} (end to end {sweep['end_to_end_runs_per_second']['efficiency']:.0%}; "
+                                f"other processes {sweep['other_cpu_share']:.0%} of the CPU)",
+                         ok=eff >= TARGET_SWEEP_EFFICIENCY))
+    return rows
+
+
 def report(res: dict[str, Any]) -> None:
     env = res["environment"]
     print(f"Benchmark of {env['scenario']}  ({env['mode']} mode, {env['date']})")
@@ -389,41 +441,47 @@ def report(res: dict[str, Any]) -> None:
 
     rep = res.get("replicate")
     if rep:
-        on, off, ratio = rep["agents_on"], rep["agents_off"], rep["ratio_on_off"]
-        ms = lambda s: f"{1000 * s:.1f} ms"  # noqa: E731
+        ms = lambda x: f"{1000 * x:.1f} ms"  # noqa: E731
         rows = []
-        for name, r in (("firm agents on (default)", on), ("firm agents off", off)):
+        for name, key in (("batch, numba kernels (as simulate runs)", "agents_off"),
+                          ("batch, NumPy reference rules", "numpy_rules"),
+                          ("firm agents on (Mesa view per firm)", "agents_on")):
+            r = rep[key]
+            target = key == "agents_off"
             rows.append([name, f"{r['firms_start']:,.0f}", ms(r["init_s"]), ms(r["step_s"]), ms(r["total_s"]),
-                         f"{r['firm_steps_per_s'] / 1e6:.2f} M", f"{r['step_s'] / r['step_cpu_s']:.2f}",
-                         f"<= {ms(TARGET_REPLICATE_S)}", verdict(r["total_s"] <= TARGET_REPLICATE_S)])
-        rows.append(["ratio on / off (per seed)", "", f"{ratio['init_s']:.2f}x", f"{ratio['step_s']:.2f}x",
-                     f"{ratio['total_s']:.2f}x", "", "", "", ""])
+                         f"{r['firm_steps_per_s'] / 1e6:.2f} M", f"{r['firm_steps_per_cpu_s'] / 1e6:.2f} M",
+                         f"{r['step_s'] / r['step_cpu_s']:.2f}", f"<= {ms(TARGET_REPLICATE_S)}" if target else "",
+                         verdict(r["total_s"] <= TARGET_REPLICATE_S) if target else ""])
+        for label, key in (("ratio NumPy rules / numba (per seed)", "ratio_numpy_numba"),
+                           ("ratio agents on / off (per seed)", "ratio_on_off")):
+            q = rep[key]
+            rows.append([label, "", f"{q['init_s']:.2f}x", f"{q['step_s']:.2f}x", f"{q['total_s']:.2f}x", "", "", "", "", ""])
         print_table(f"1. One baseline replicate (median of {rep['repeats']}; scenario load "
                     f"{ms(rep['scenario_load_s'])} once per run, not included)",
-                    ["", "firms", "init", "step", "init+step", "firm-steps/s", "wall/CPU", "target", ""], rows)
+                    ["", "firms", "init", "step", "init+step", "firm-steps/s", "per CPU-s", "wall/CPU", "target", ""],
+                    rows)
         print(_others_line(rep))
 
     thr = res.get("throughput")
     if thr:
         rows = []
         for r in thr["rows"]:
-            label = f"{r['size']} (ratio {r['ratio']:g})"
             agents = "on" if r["firm_agents"] else "off"
             n = len(r.get("runs", []))
             if "skipped" in r or "error" in r:
-                rows.append([label, agents, *[""] * 10, "skipped (see note)" if "skipped" in r else r["error"], ""])
+                rows.append([r["size"], agents, *[""] * 10, "skipped (see note)" if "skipped" in r else r["error"], ""])
                 continue
             target = ok = None
-            if r["size"] == "1M":
-                target = ">= 20 M/s, <= 2 GB"
-                ok = r["firm_steps_per_s"] >= TARGET_FIRM_STEPS_PER_S and r["peak_rss_mb"] <= TARGET_PEAK_RSS_MB
-            rows.append([label, agents, str(n), f"{r['firms_start']:,.0f}", f"{r['firms_end']:,.0f}",
+            if r["size"] == "1M" and not r["firm_agents"]:
+                target = f">= 20 M/CPU-s, <= {TARGET_PEAK_RSS_MB:,.0f} MB"
+                ok = r["firm_steps_per_cpu_s"] >= TARGET_FIRM_STEPS_PER_S and r["peak_rss_mb"] <= TARGET_PEAK_RSS_MB
+            rows.append([r["size"], agents, str(n), f"{r['firms_start']:,.0f}", f"{r['firms_end']:,.0f}",
                          f"{r['init_s']:.2f} s", f"{r['step_s']:.2f} s", f"{r['firm_steps_per_s'] / 1e6:.2f} M",
                          f"{r['firm_steps_per_cpu_s'] / 1e6:.2f} M", f"{r['step_s'] / r['step_cpu_s']:.2f}",
                          f"{r['rss_before_model_mb']:,.0f} MB", f"{r['peak_rss_mb']:,.0f} MB", target or "",
                          verdict(ok)])
-        print_table(f"2. Throughput, stepping phase only, one process pinned to one core, fresh process per run "
-                    f"(median; above-scale firms alone: {thr['above_scale_firms']:,})",
+        print_table("2. Throughput and memory, stepping phase only, one process pinned to one core, fresh process "
+                    "per run (median)",
                     ["initial firms", "agents", "runs", "firms@start", "firms@end", "init", "step",
                      "firm-steps/s", "per CPU-s", "wall/CPU", "RSS before", "peak RSS", "target", ""], rows)
         for r in thr["rows"]:
@@ -432,47 +490,97 @@ def report(res: dict[str, Any]) -> None:
                 print(f"note: {r['size']} with firm agents {agents}: {r.get('skipped') or r['note']}")
         print(_others_line(thr))
 
-        big = [r for r in thr["rows"] if r["size"] == "1M"]
+    ref = res.get("reference")
+    if ref:
         rows = []
-        for r in big:
-            agents = "firm agents " + ("on" if r["firm_agents"] else "off")
-            if "peak_rss_mb" not in r:
-                rows.append([agents, r.get("skipped") or r.get("error", ""), "", "", ""])
-                continue
-            rows.append([agents, f"{r['peak_rss_mb']:,.0f} MB", f"{r['rss_before_model_mb']:,.0f} MB",
-                         f"<= {TARGET_PEAK_RSS_MB:,.0f} MB", verdict(r["peak_rss_mb"] <= TARGET_PEAK_RSS_MB)])
-        if rows:
-            print_table("3. Peak memory (max RSS of the child process) at 1 M initial firms",
-                        ["", "peak RSS", "RSS before model", "target", ""], rows)
-        else:
-            print("\n3. Peak memory at 1 M firms: skipped (--quick); see the peak RSS column above for smaller sizes")
+        for r in ref["rows"]:
+            rows.append([f"{r['firms']:,}", f"{r['ref_steps']}/{r['steps']}", f"{r['engine'] / 1e6:.2f} M",
+                         f"{r['reference'] / 1e3:.0f} k", f"{r['ratio']:.0f}x", f"{r['ratio_sync']:.0f}x",
+                         f"{r['rules_ratio']:.0f}x", f"{r['sync']:.0%}", f">= {TARGET_REFERENCE_RATIO:.0f}x",
+                         verdict(r["ratio"] >= TARGET_REFERENCE_RATIO)])
+        print_table(f"3. Engine against the per-agent Mesa reference (CPU time, in lockstep; reference timed over "
+                    f"its first {ref['budget_s']:.0f} CPU-s)",
+                    ["firms", "ref steps", "engine/s", "ref/s", "ratio", "+sync", "rules ratio", "sync", "target", ""],
+                    rows)
+        print("ratio: whole steps, the reference's copying of its agents into the table left out (fair); +sync: "
+              "counted against it; rules ratio: the firm-rule calls only")
+        print(_others_line(ref))
 
     full = res.get("full_run")
     if full:
         rows = []
-        if full.get("method") == "cli":
-            what = full["command"]
-        elif full.get("method") == "run_replicates":
-            what = f"run_replicates(spec, {', '.join(f'{k}={v}' for k, v in full.get('kwargs', {}).items())})"
-        else:
-            what = "skipped"
-        if "median_s" in full:
-            rows.append([what, f"{len(full['times_s'])}", f"{full['median_s']:.1f} s",
-                         f"{full['median_cpu_s']:.1f} s", f"<= {TARGET_FULL_RUN_S:.0f} s",
-                         verdict(full["median_s"] <= TARGET_FULL_RUN_S)])
-        else:
-            rows.append([what, "", full.get("error", "not measured"), "", f"<= {TARGET_FULL_RUN_S:.0f} s", ""])
-        for agents, s in full["projection_s"].items():
-            rows.append([f"projection: {full['replicates']} x median replicate ({agents.replace('_', ' ')}) "
-                         f"/ {WORKERS} workers", "", f"{s:.1f} s", "", f"<= {TARGET_FULL_RUN_S:.0f} s", "(estimate)"])
-        print_table(f"4. Full baseline run, {full['replicates']} replicates on {WORKERS} workers",
+        for key in ("as_is", "parquet_only"):
+            run = full.get(key)
+            if not run:
+                continue
+            if "median_s" in run:
+                rows.append([run["command"], str(len(run["times_s"])), f"{run['median_s']:.1f} s",
+                             f"{run['median_cpu_s']:.1f} s", f"<= {TARGET_FULL_RUN_S:.0f} s",
+                             verdict(run["median_s"] <= TARGET_FULL_RUN_S)])
+            else:
+                rows.append([run["command"], "", run.get("error", "not measured"), "", f"<= {TARGET_FULL_RUN_S:.0f} s", ""])
+        rows.append([f"projection: {full['scenario_runs']} x {full['replicates']} x CPU time of a replicate / "
+                     f"{WORKERS} workers", "", f"{full['projection_s']:.1f} s", "", "", "(estimate)"])
+        print_table(f"4. Full baseline run with its counterfactual ({full['scenario_runs']} x {full['replicates']} "
+                    f"replicates) on {WORKERS} workers, end to end",
                     ["", "runs", "wall time", "CPU time", "target", ""], rows)
-        print(_others_line(full))
         if full.get("note"):
             print(f"note: {full['note']}")
-        if full.get("error") and "median_s" in full:
-            print(f"error: {full['error']}")
+        print(_others_line(full))
+
+    sweep = res.get("sweep")
+    if sweep:
+        rows = []
+        for key, label in (("steady_runs_per_second", "steady state"), ("end_to_end_runs_per_second", "end to end")):
+            q = sweep[key]
+            rows.append([label, f"{q['1']:.2f}", f"{q['2']:.2f}", f"{q['efficiency']:.0%}",
+                         f">= {TARGET_SWEEP_EFFICIENCY:.0%}" if key.startswith("steady") else "",
+                         verdict(q["efficiency"] >= TARGET_SWEEP_EFFICIENCY) if key.startswith("steady") else ""])
+        print_table(f"5. Sweep throughput (runs/s), {sweep['runs']} baseline runs per measurement, "
+                    f"{sweep['repeats']} repeat(s) per worker count",
+                    ["", "1 worker", "2 workers", "efficiency", "target", ""], rows)
+        print(f"other processes used {sweep['other_cpu_share']:.0%} of the machine's CPUs (median over measurements)")
+
+    rows = [[t["what"], t["target"], t["figure"], verdict(t["ok"])] for t in targets(res)]
+    if rows:
+        print_table(f"Targets (load average {env['loadavg_before']:.2f} before, "
+                    f"{res.get('loadavg_after', float('nan')):.2f} after)", ["", "target", "measured", ""], rows)
     print()
+
+
+def readme_section(res: dict[str, Any]) -> str:
+    """The README's performance section, from one run's measurements (never typed by hand)."""
+    env = res["environment"]
+    lines = [
+        MARKERS[0],
+        f"Measured by `python benchmarks/benchmark_model.py{' --quick' if env['mode'] == 'quick' else ''} --readme` "
+        f"on {env['date'][:10]} ({env['cpus']} CPUs, {env['cpu_model'] or 'unknown CPU'}; git {env['git']}); "
+        f"the machine's load average was {env['loadavg_before']:.1f} before and "
+        f"{res.get('loadavg_after', float('nan')):.1f} after, other processes used "
+        f"{100 * env['cpu_busy_before']:.0f} % of its CPUs when it started, so wall times are "
+        + ("inflated and CPU times are the better guide." if env["cpu_busy_before"] > 0.1 else "close to CPU times."),
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+    ]
+    for t in targets(res):
+        lines.append(f"| {t['what']}: {t['target']} | {t['figure']} | {verdict(t['ok'])} |")
+    rep = res.get("replicate")
+    if rep:
+        lines += ["", f"One replicate with the NumPy reference rules (`SIMULATE_KERNELS=numpy`) takes "
+                      f"{rep['ratio_numpy_numba']['total_s']:.1f}x as long as with the compiled kernels (same seeds, "
+                      f"same run); with a Mesa agent kept for every firm, {rep['ratio_on_off']['total_s']:.1f}x."]
+    lines.append(MARKERS[1])
+    return "\n".join(lines)
+
+
+def write_readme(res: dict[str, Any], path: Path = README) -> None:
+    """Replace the text between the performance markers of the README with :func:`readme_section`."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: the performance markers are missing ({MARKERS[0]} ... {MARKERS[1]})")
+    path.write_text(text[:start] + readme_section(res) + text[end + len(MARKERS[1]):], encoding="utf-8")
 
 
 def _system_busy_s() -> float:
@@ -565,10 +673,16 @@ def environment(mode: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, skip the 1 M-firm runs")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no 1 M-firm runs, smaller sweeps")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all measurements to this JSON file")
     parser.add_argument("--repeats", type=int, help="replicates timed in section 1 (default 5, quick 3)")
-    parser.add_argument("--no-full-run", action="store_true", help="skip section 4 (the 400-replicate run)")
+    parser.add_argument("--no-full-run", action="store_true", help="skip section 4 (the full baseline run)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip section 5 (sweep efficiency)")
+    parser.add_argument("--no-reference", action="store_true", help="skip section 3 (the per-agent reference)")
+    parser.add_argument("--readme", action="store_true",
+                        help="write the README's performance section (between its markers) from this run")
+    parser.add_argument("--from-json", type=Path, metavar="PATH",
+                        help="report (and with --readme, write the README) from an earlier --json file; no measuring")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -576,30 +690,39 @@ def main(argv: list[str] | None = None) -> int:
     if args._child:
         child_main(json.loads(args._child))
         return 0
-
-    mode = "quick" if args.quick else "full"
-    res: dict[str, Any] = {"environment": environment(mode)}
-    print(f"running ({mode} mode) ...", file=sys.stderr, flush=True)
-    with OthersCpu() as watch:
-        res["replicate"] = bench_replicate(args.repeats or REPEATS[mode][0])
-    res["replicate"]["others_cpu_share"] = watch.share
-    print("section 1 done; throughput runs ...", file=sys.stderr, flush=True)
-    with OthersCpu() as watch:
-        res["throughput"] = bench_throughput(mode)
-    res["throughput"]["others_cpu_share"] = watch.share
-    if not args.no_full_run:
-        print("section 2 done; full run ...", file=sys.stderr, flush=True)
-        rep = res["replicate"]
-        with OthersCpu() as watch:
-            res["full_run"] = bench_full_run(FULL_RUN_REPEATS[mode], {
-                "agents_on": rep["agents_on"]["total_s"], "agents_off": rep["agents_off"]["total_s"]})
-        res["full_run"]["others_cpu_share"] = watch.share
-    res["loadavg_after"] = os.getloadavg()[0]
+    if args.from_json:
+        res = json.loads(args.from_json.read_text())
+    else:
+        res = measure_all("quick" if args.quick else "full", args)
     report(res)
-    if args.json:
+    if args.json and not args.from_json:
         args.json.write_text(json.dumps(res, indent=2, default=str))
         print(f"measurements written to {args.json}")
+    if args.readme:
+        write_readme(res)
+        print(f"performance section written to {os.path.relpath(README, Path.cwd())}")
     return 0
+
+
+def measure_all(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    res: dict[str, Any] = {"environment": environment(mode)}
+    sections = [
+        ("replicate", lambda: bench_replicate(args.repeats or REPEATS[mode][0])),
+        ("throughput", lambda: bench_throughput(mode)),
+        ("reference", None if args.no_reference else lambda: bench_reference(mode)),
+        ("full_run", None if args.no_full_run else
+            lambda: bench_full_run(FULL_RUN_REPEATS[mode], res["replicate"]["agents_off"]["total_cpu_s"])),
+        ("sweep", None if args.no_sweep else lambda: bench_sweep(mode)),
+    ]
+    for name, run in sections:
+        if run is None:
+            continue
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        with OthersCpu() as watch:
+            res[name] = run()
+        res[name]["others_cpu_share"] = watch.share
+    res["loadavg_after"] = os.getloadavg()[0]
+    return res
 
 
 if __name__ == "__main__":

@@ -43,16 +43,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_model import ReferenceModel, firm_rules_replaced_by  # noqa: E402
-from firm_populations import BASELINE, overrides_for  # noqa: E402
+from reference_model import ReferenceModel  # noqa: E402
+from firm_populations import BASELINE, spec_for  # noqa: E402
 
-from simulation.model import firm_rules  # noqa: E402
+from simulation.model.kernels import RULES  # noqa: E402
 from simulation.model.firm_table import COLUMNS  # noqa: E402
 from simulation.model.model import ClusterModel  # noqa: E402
-from simulation.scenario import load_scenario  # noqa: E402
 
-RULES = ("update_productivity", "rd_and_subsidies", "desired_revenue", "expand_and_produce", "account_and_exit",
-         "release_inputs")
 
 
 class TimedRules:
@@ -60,6 +57,7 @@ class TimedRules:
 
     def __init__(self, inner: object) -> None:
         self.seconds = 0.0
+        self.name = inner.name
         for name in RULES:
             setattr(self, name, self._timed(getattr(inner, name)))
 
@@ -79,11 +77,7 @@ class TimedEngine(ClusterModel):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.rules = TimedRules(firm_rules)
-
-    def step(self) -> None:
-        with firm_rules_replaced_by(self.rules):
-            super().step()
+        self.rules = TimedRules(self.rules)
 
 
 def clock() -> float:
@@ -126,7 +120,7 @@ def fmt(x: float) -> str:
 
 
 def compare(firms: int, seed: int, steps: int, budget: float, repeats: int) -> dict:
-    spec = load_scenario(BASELINE, overrides_for(firms)).spec
+    spec = spec_for(firms, BASELINE)
     steps = min(steps, (spec.simulation.end_year - spec.simulation.start_year) * spec.simulation.steps_per_year)
 
     engines = [Stepper(TimedEngine(spec, rng=seed, firm_agents=False)) for _ in range(repeats)]

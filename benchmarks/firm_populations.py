@@ -15,6 +15,7 @@ from simulation.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 ABOVE_SCALE_FIRMS = 11_955  # mean of the baseline's above-scale firm counts (sum of triangular means)
+MAX_RATIO = 20.0  # the scenario's bound on simulation.below_scale_ratio
 
 
 def population_overrides(below_scale_ratio: float, scale: float = 1.0, path: Path = BASELINE) -> list[str]:
@@ -32,7 +33,23 @@ def population_overrides(below_scale_ratio: float, scale: float = 1.0, path: Pat
 
 
 def overrides_for(firms: int, path: Path = BASELINE) -> list[str]:
-    """Overrides for a start-year population of about ``firms`` firms."""
-    if firms >= ABOVE_SCALE_FIRMS:
-        return population_overrides(round(firms / ABOVE_SCALE_FIRMS - 1.0, 4), 1.0, path)
-    return population_overrides(0.0, firms / ABOVE_SCALE_FIRMS, path)
+    """Overrides for a start-year population of about ``firms`` firms, within the scenario's bounds
+    (below 12,000 firms the above-scale population is scaled down; at most 20 below-scale firms per
+    above-scale firm, about 250,000 firms: :func:`spec_for` goes beyond)."""
+    if firms < ABOVE_SCALE_FIRMS:
+        return population_overrides(0.0, firms / ABOVE_SCALE_FIRMS, path)
+    return population_overrides(round(firms / ABOVE_SCALE_FIRMS - 1.0, 4), 1.0, path)
+
+
+def spec_for(firms: int, path: Path = BASELINE):
+    """The scenario with about ``firms`` firms in the start year, at any size.
+
+    Beyond the scenario's bound on ``simulation.below_scale_ratio`` (20, which users are held to:
+    the whole city has about 16 below-scale firms per above-scale firm) the ratio is set on the
+    loaded spec directly, for benchmarks of scale only.
+    """
+    ratio = firms / ABOVE_SCALE_FIRMS - 1.0
+    if ratio <= MAX_RATIO:
+        return load_scenario(path, overrides_for(firms, path)).spec
+    spec = load_scenario(path).spec
+    return spec.model_copy(update={"simulation": spec.simulation.model_copy(update={"below_scale_ratio": round(ratio, 4)})})

@@ -8,6 +8,8 @@ Run from the repository root::
     python benchmarks/profile_replicate.py --phase step     # profile only ``.run()``, not the constructor
     python benchmarks/profile_replicate.py --pyinstrument   # also a pyinstrument call tree, if installed
     python benchmarks/profile_replicate.py --save prof.out  # keep the raw cProfile stats (snakeviz, pstats)
+    python benchmarks/profile_replicate.py --cpu            # CPU time instead of wall time (a busy machine)
+    SIMULATE_KERNELS=numpy python benchmarks/profile_replicate.py  # the NumPy reference rules
 
 What is profiled: ``ClusterModel(spec, rng=seed, firm_agents=...)`` (initialisation) followed by
 ``.run()`` (20 quarterly steps), after one unprofiled warm-up replicate so that one-off costs
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", choices=("all", "init", "step"), default="all",
                         help="profile the constructor, .run(), or both (default)")
     parser.add_argument("--top", type=int, default=25, help="rows per table (default 25)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time with this process's CPU clock (robust to other processes on a shared machine)")
     parser.add_argument("--save", type=Path, help="write the raw cProfile stats to this file")
     parser.add_argument("--pyinstrument", action="store_true",
                         help="also print a pyinstrument call tree (needs `pip install pyinstrument`)")
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ClusterModel(spec, rng=seed + 1, firm_agents=firm_agents).run()  # warm-up, not profiled
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     wall = 0.0
     t0 = time.perf_counter()
     if args.phase != "step":
@@ -110,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
 
     stats = pstats.Stats(profiler)
     print(f"Profile of one replicate: {args.scenario.name}, below_scale_ratio="
-          f"{spec.simulation.below_scale_ratio}, seed={seed}, firm_agents={firm_agents}, phase={args.phase}")
+          f"{spec.simulation.below_scale_ratio}, seed={seed}, firm_agents={firm_agents}, phase={args.phase}, "
+          f"kernels={model.rules.name}, clock={'CPU' if args.cpu else 'wall'}")
     print(f"firms alive at start {firms_at_start:,}, at the end {model.firms.n_alive:,}; rows in the firm table "
           f"{model.firms.n:,}; steps {model.n_steps if args.phase != 'init' else 0}; wall time of the profiled part "
           f"{wall:.3f} s (cProfile total {stats.total_tt:.3f} s; both include profiling overhead)")

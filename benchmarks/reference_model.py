@@ -50,13 +50,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
 from reference_agents import RefFirm
-from simulation.model import model as engine_model
+from simulation.model import firm_rules
 from simulation.model.firm_rules import EMERGING_IDX, PILLAR_IDX
 from simulation.model.floor_market import GRADES, MODERN, OLD, ORDER
 from simulation.model.model import ClusterModel
@@ -98,9 +96,8 @@ class ReferenceModel(ClusterModel):
 
     # --- the schedule ---------------------------------------------------------------------------
     def step(self) -> None:
-        """One quarter: the engine's own schedule, with its firm-rule calls answered per agent."""
-        with firm_rules_replaced_by(self.rules):
-            super().step()
+        """One quarter: the engine's own schedule, with its firm-rule calls (``self.rules``) answered per agent."""
+        super().step()
 
     def run(self) -> ReplicateResult:
         result = super().run()
@@ -305,12 +302,14 @@ def _ratios(demand: list[float], pool: list[float]) -> list[float]:
 
 
 class _PerAgentRules:
-    """Stands in for :mod:`simulation.model.firm_rules` while a ReferenceModel steps.
+    """Stands in for :mod:`simulation.model.firm_rules` while a ReferenceModel steps (its ``rules``).
 
     The engine's schedule calls these with the model; each runs the agents' phase instead of
     the vectorised rule. There is deliberately no fallback to the engine's module: a rule the
     engine starts calling that the reference does not implement fails loudly here.
     """
+
+    name = "per-agent"  # not "numba": the model's other sums over firms take their NumPy form
 
     @staticmethod
     def update_productivity(m: ReferenceModel) -> None:
@@ -336,16 +335,10 @@ class _PerAgentRules:
     def release_inputs(m: ReferenceModel, rows: np.ndarray, capacity: np.ndarray) -> None:
         m._release(rows)
 
+    @staticmethod
+    def census(m: ReferenceModel):
+        """The agencies' count of their small and constrained members: not a firm rule; the engine's own."""
+        return firm_rules.census(m)
+
 
 PER_AGENT_RULES = _PerAgentRules()
-
-
-@contextmanager
-def firm_rules_replaced_by(rules: object) -> Iterator[None]:
-    """Within the block, the engine's schedule (``simulation.model.model``) calls ``rules``."""
-    engine_rules = engine_model.firm_rules
-    engine_model.firm_rules = rules
-    try:
-        yield
-    finally:
-        engine_model.firm_rules = engine_rules

@@ -31,13 +31,12 @@ ALL_FIRMS = HERE.parent / "scenarios" / "all_firms.toml"
 def child(firms: int, steps: int, seed: int) -> dict:
     """One replicate in this process; returns the measurements."""
     sys.path.insert(0, str(HERE))
-    from firm_populations import overrides_for
+    from firm_populations import spec_for
 
     from simulation.model.model import ClusterModel
     from simulation.model.parameters import flatten
-    from simulation.scenario import load_scenario
 
-    spec = load_scenario(ALL_FIRMS, overrides_for(firms)).spec
+    spec = spec_for(firms, ALL_FIRMS)
     rss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     w0, c0 = time.perf_counter(), time.process_time()
     model = ClusterModel(spec, rng=seed, firm_agents=False)

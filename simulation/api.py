@@ -131,7 +131,7 @@ def run(scenario: ScenarioLike = None, replicates: int | None = None, seed: int 
     the policy adds.
     """
     from simulation.experiments.counterfactual import counterfactual_spec
-    from simulation.experiments.runner import run_replicates
+    from simulation.experiments.runner import ReplicatePool
     from simulation.experiments.seeds import replicate_seeds
 
     started = datetime.now().astimezone()
@@ -140,11 +140,12 @@ def run(scenario: ScenarioLike = None, replicates: int | None = None, seed: int 
     sim = loaded.spec.simulation
     seeds = replicate_seeds(sim.seed, sim.replicates)
     workers = max(1, min(int(workers), len(seeds)))
-    results = run_replicates(loaded.spec, seeds, workers, progress=progress, label=f"Run {loaded.name}")
     other = counterfactual_spec(loaded) if counterfactual else None
     counter = None
-    if other is not None:
-        counter = (other[0], run_replicates(other[1], seeds, workers, progress=progress, label=f"Run {other[0]}"))
+    with ReplicatePool(workers) as pool:  # one set of workers for the scenario and its counterfactual
+        results = pool.run(loaded.spec, seeds, progress=progress, label=f"Run {loaded.name}")
+        if other is not None:
+            counter = (other[0], pool.run(other[1], seeds, progress=progress, label=f"Run {other[0]}"))
     out = Results(loaded, seeds, results, 0.0, workers, started, counter)
     out.summary_object  # noqa: B018 - part of the run's time, as in `simulate run`
     out.wall_time = time.perf_counter() - clock

@@ -186,9 +186,21 @@ def test_outputs_section_decides_the_files(tmp_path: Path) -> None:
     result = invoke(BASELINE, "-n", "1", "-j", "1", "-q", "--out", out, *FAST,
                     "--set", 'outputs.formats=["csv"]', "--set", "outputs.quarterly=false", "--set", "outputs.towns=false")
     assert result.exit_code == 0, result.output
-    assert not (out / "data.parquet").exists()
     data = pd.read_csv(out / "data.csv")
     assert set(data["scope"]) == {"cluster", "city"} and set(data["frequency"]) == {"year"}
+    parquet = pd.read_parquet(out / "data.parquet")  # always written, the same rows
+    assert len(parquet) == len(data) and list(parquet.columns) == list(data.columns)
+
+
+def test_csv_only_when_asked(tmp_path: Path) -> None:
+    parquet_only = ("--set", 'outputs.formats=["parquet"]')
+    plain = invoke(BASELINE, "-n", "1", "-j", "1", "-q", "--out", tmp_path / "p", *FAST, *parquet_only)
+    asked = invoke(BASELINE, "-n", "1", "-j", "1", "-q", "--out", tmp_path / "c", *FAST, *parquet_only, "--csv")
+    assert plain.exit_code == asked.exit_code == 0, plain.output + asked.output
+    assert (tmp_path / "p" / "data.parquet").exists() and not (tmp_path / "p" / "data.csv").exists()
+    assert (tmp_path / "c" / "data.parquet").exists() and (tmp_path / "c" / "data.csv").exists()
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert 'outputs.formats=["parquet", "csv"]' in manifest["scenario"]["overrides"]
 
 
 def test_default_folder_is_under_results_in_the_current_directory(tmp_path: Path, monkeypatch) -> None:

@@ -63,17 +63,19 @@ def spec(name: str = "baseline", end_year: int | None = None):
 # --- 1. oracle ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, seed, end_year", [
+@pytest.mark.parametrize("name, seed, end_year, kernels", [
     # to 2029: young firms' target sizes expire after five years, which no firm reaches by 2025,
     # and the order in which base and reserved floor are served first changes the path
-    ("baseline", 1, 2029),
-    ("baseline", 2, None),
-    ("no_policy", 3, None),
-    ("land_squeeze", 4, None),
+    ("baseline", 1, 2029, "numba"),
+    ("baseline", 2, None, "numba"),
+    ("baseline", 2, None, "numpy"),  # the engine's NumPy reference rules too
+    ("no_policy", 3, None, "numba"),
+    ("land_squeeze", 4, None, "numba"),
 ])
-def test_reference_with_the_engines_draws_follows_the_same_path(name: str, seed: int, end_year: int | None) -> None:
+def test_reference_with_the_engines_draws_follows_the_same_path(name: str, seed: int, end_year: int | None,
+                                                               kernels: str) -> None:
     s = spec(name, end_year)
-    engine = ClusterModel(s, rng=seed, firm_agents=False).run()
+    engine = ClusterModel(s, rng=seed, firm_agents=False, kernels=kernels).run()
     reference = ReferenceModel(s, rng=seed, shared_draws=True).run()
     sim = s.simulation
     assert engine.cluster.shape[0] == (sim.end_year - sim.start_year) * sim.steps_per_year + 1  # the whole horizon

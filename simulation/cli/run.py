@@ -14,6 +14,7 @@ import click
 from simulation.cli.base import (
     CONTEXT,
     RunError,
+    UserError,
     brief,
     claim_results,
     load_or_fail,
@@ -51,6 +52,7 @@ Examples:
   simulate run scenarios/baseline.toml --set levers.land.floor_multiplier=3.0 \\
       --set 'levers.funds.ic.mandate={ semi = 1.0 }' --out results/land-3
   simulate run scenarios/baseline.toml --quiet          # prints only the results folder
+  simulate run scenarios/baseline.toml --csv            # also data.csv (data.parquet is always written)
   simulate run scenarios/baseline.toml --format json | jq .clusters
 """,
 )
@@ -70,6 +72,9 @@ Examples:
               help="What to print on stdout: the table, or the summary as JSON.")
 @click.option("--charts", is_flag=True,
               help="Also write the briefing charts (as `simulate chart`) to RESULTS/charts, in English and Chinese.")
+@click.option("--csv", "csv", is_flag=True,
+              help="Also write data.csv (the series as CSV, large); same as --set 'outputs.formats=[\"parquet\", \"csv\"]'. "
+                   "data.parquet is always written.")
 @click.option("--counterfactual/--no-counterfactual", default=True, show_default=True,
               help="Also run the scenario with the levers of the counterfactual it names (the baseline: "
                    "business_as_usual.toml), same seeds, and report what the policy adds.")
@@ -85,12 +90,15 @@ def run(
     fmt: str,
     charts: bool = False,
     counterfactual: bool = True,
+    csv: bool = False,
 ) -> None:
-    from simulation.experiments.runner import run_replicates
+    from simulation.experiments.runner import ReplicatePool
     from simulation.experiments.seeds import replicate_seeds
 
     started = datetime.now().astimezone()
     clock = time.perf_counter()
+    if csv:  # recorded with the other overrides (manifest, scenario.toml)
+        overrides = (*overrides, 'outputs.formats=["parquet", "csv"]')
     options, named = replicate_options(overrides, replicates, seed)
     loaded = load_or_fail(scenario, options, named)
     spec = loaded.spec
@@ -99,9 +107,10 @@ def run(
     workers = min(workers, len(seeds))
     with claim_results(out, loaded.name, started, overwrite, quiet=quiet) as claimed:
         with replicates_or_fail("no results were written"):
-            results = run_replicates(spec, seeds, workers, progress=not quiet, label=f"Run {loaded.name}")
-            other_results = (run_replicates(other[1], seeds, workers, progress=not quiet, label=f"Run {other[0]}")
-                             if other else None)
+            with ReplicatePool(workers) as pool:  # one set of workers for the scenario and its counterfactual
+                results = pool.run(spec, seeds, progress=not quiet, label=f"Run {loaded.name}")
+                other_results = (pool.run(other[1], seeds, progress=not quiet, label=f"Run {other[0]}")
+                                 if other else None)
         counter = (other[0], other_results) if other else None
         written, summary, problem, wall_time = _summarise_and_write(claimed, loaded, seeds, results, clock, workers,
                                                                     started, counter)  # fmt: skip

@@ -310,7 +310,7 @@ def run_comparison(a: Any, b: Any, workers: int = 1, progress: bool = False,
     ``replicates`` defaults to A's ``simulation.replicates``; B's own seed and replicate
     count are not used (the notes say so when they differ).
     """
-    from simulation.experiments.runner import run_replicates
+    from simulation.experiments.runner import ReplicatePool
     from simulation.experiments.seeds import replicate_seeds
     from simulation.experiments.summary import summarise
 
@@ -328,8 +328,9 @@ def run_comparison(a: Any, b: Any, workers: int = 1, progress: bool = False,
                              f"({getattr(sim_a, field)} and {getattr(sim_b, field)}); they cannot be compared")
     if a.spec.targets != b.spec.targets:
         notes.append("the scenarios have different [targets]; each scenario's hits use its own")
-    results_a = run_replicates(a.spec, seeds, workers, progress=progress, label=f"Compare: {a.name}")
-    results_b = run_replicates(b.spec, seeds, workers, progress=progress, label=f"Compare: {b.name}")
+    with ReplicatePool(min(workers, max(n, 1)) if workers >= 1 else workers) as pool:  # one set for both scenarios
+        results_a = pool.run(a.spec, seeds, progress=progress, label=f"Compare: {a.name}")
+        results_b = pool.run(b.spec, seeds, progress=progress, label=f"Compare: {b.name}")
     summary_a, summary_b = summarise(results_a, a.spec), summarise(results_b, b.spec)
     table = compare_outcomes(summary_a.outcomes, summary_b.outcomes)
     return Comparison(a, b, seeds, results_a, results_b, summary_a, summary_b, table, notes)

@@ -6,10 +6,12 @@ finish in; they are returned in replicate order.
 
 Workers are started with the ``spawn`` method (a fresh interpreter each, no state inherited
 from this process) through a context passed to the pool, leaving the global start method
-alone. The spec is sent once per worker; work goes out in chunks of replicates (at least
-about four per worker, so a slow chunk does not leave the others idle at the end, and at most
-``MAX_CHUNK`` replicates, so the progress bar moves). ``workers=1`` runs everything in this
-process, without a pool.
+alone. A :class:`ReplicatePool` starts its workers once and keeps them warm for every scenario
+it runs (``simulate run`` runs a scenario and its counterfactual through one pool: the workers'
+imports and compiled kernels are paid for once). Work goes out in chunks of replicates, each
+with its scenario (at least about four chunks per worker, so a slow chunk does not leave the
+others idle at the end, and at most ``MAX_CHUNK`` replicates, so the progress bar moves).
+``workers=1`` runs everything in this process, without a pool.
 """
 
 from __future__ import annotations
@@ -78,13 +80,55 @@ def run_replicates(
     KeyboardInterrupt. With ``workers > 1`` a calling script needs the usual
     ``if __name__ == "__main__":`` guard, since spawned workers import the main module.
     """
-    seeds = [int(s) for s in seeds]
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1; got {workers}")
-    with Progress(label, len(seeds), mode=progress, transient=True) as bar:
-        if workers == 1 or len(seeds) <= 1:
-            return run_here([(spec, s) for s in seeds], run_replicate, bar.advance)
-        return _run_pool(spec, seeds, min(workers, len(seeds)), bar.advance)
+    with ReplicatePool(min(workers, max(len(seeds), 1)) if workers >= 1 else workers) as pool:
+        return pool.run(spec, seeds, progress=progress, label=label)
+
+
+class ReplicatePool:
+    """Worker processes that start once and run the replicates of any number of scenarios in turn.
+
+    ``with ReplicatePool(workers) as pool: a = pool.run(spec_a, seeds); b = pool.run(spec_b, seeds)``.
+    Results are those of :func:`run_replicates` (identical for any ``workers``). The workers start
+    at the first ``run`` that needs them and stop when the block ends; a failure, Ctrl-C or SIGTERM
+    stops them at once (see :func:`stop_pool`).
+    """
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1; got {workers}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ReplicatePool:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if exc_type is None:
+            pool.shutdown(wait=True)
+        else:
+            stop_pool(pool)
+
+    def run(
+        self, spec: ScenarioSpec, seeds: Sequence[int], progress: bool | str = True, label: str = "Replicates"
+    ) -> list[ReplicateResult]:
+        """One replicate of ``spec`` per seed, in seed order; see :func:`run_replicates`."""
+        seeds = [int(s) for s in seeds]
+        with Progress(label, len(seeds), mode=progress, transient=True) as bar:
+            if self.workers == 1 or len(seeds) <= 1:
+                return run_here([(spec, s) for s in seeds], run_replicate, bar.advance)
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=become_worker
+                )
+            try:
+                return _run_pool(self._pool, spec, seeds, self.workers, bar.advance)
+            except BaseException:
+                pool, self._pool = self._pool, None
+                stop_pool(pool)
+                raise
 
 
 # --- in this process ------------------------------------------------------------------------
@@ -106,16 +150,6 @@ def run_here(
 
 # --- in worker processes --------------------------------------------------------------------
 
-_worker_spec: ScenarioSpec | None = None
-
-
-def _init_worker(spec: ScenarioSpec) -> None:
-    """Runs once in each worker: keep the spec; leave Ctrl-C to the parent, which stops us."""
-    global _worker_spec
-    _worker_spec = spec
-    become_worker()
-
-
 def become_worker() -> None:
     """In a worker process: Ctrl-C is for the parent (which stops the workers), and die with the parent.
 
@@ -134,13 +168,12 @@ def become_worker() -> None:
         threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-def _run_chunk(chunk: list[tuple[int, int]]) -> list[ReplicateResult]:
-    """Replicates ``(index, seed)`` in a worker; a failure names the replicate that raised."""
-    assert _worker_spec is not None, "worker not initialised"
+def _run_chunk(spec: ScenarioSpec, chunk: list[tuple[int, int]]) -> list[ReplicateResult]:
+    """Replicates ``(index, seed)`` of ``spec`` in a worker; a failure names the replicate that raised."""
     results = []
     for i, seed in chunk:
         try:
-            results.append(run_replicate(_worker_spec, seed))
+            results.append(run_replicate(spec, seed))
         except Exception as exc:
             raise ReplicateError(i, seed, describe_error(exc), traceback.format_exc()) from None
     return results
@@ -153,25 +186,13 @@ def chunked(n: int, workers: int, max_chunk: int = MAX_CHUNK) -> list[range]:
 
 
 def _run_pool(
-    spec: ScenarioSpec, seeds: list[int], workers: int, advance: Callable[[int], None]
+    pool: ProcessPoolExecutor, spec: ScenarioSpec, seeds: list[int], workers: int, advance: Callable[[int], None]
 ) -> list[ReplicateResult]:
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(spec,),
-    )
     pending: dict[Future, range] = {}
-    try:
-        with sigint_ignored():  # workers start here and inherit the ignore: Ctrl-C is for the parent
-            for chunk in chunked(len(seeds), workers):
-                pending[pool.submit(_run_chunk, [(i, seeds[i]) for i in chunk])] = chunk
-        results = collect_in_order(pending, len(seeds), seeds.__getitem__, advance)
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-    return results
+    with sigint_ignored():  # workers start here and inherit the ignore: Ctrl-C is for the parent
+        for chunk in chunked(len(seeds), workers):
+            pending[pool.submit(_run_chunk, spec, [(i, seeds[i]) for i in chunk])] = chunk
+    return collect_in_order(pending, len(seeds), seeds.__getitem__, advance)
 
 
 def collect_in_order(

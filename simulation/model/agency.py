@@ -75,11 +75,8 @@ class PromotionAgency(mesa.Agent):
         """Split this step's budget among the services and work out what each buys."""
         m, lever, pol = self.model, self.lever, self.policy
         dt, c = m.dt, self.cluster
-        f, n = m.firms, m.firms.n
-        members = f.alive[:n] & (f.cluster[:n] == c)
-        small = members & (f.revenue[:n] < SME_REVENUE)
-        constrained = members & m.finance_constrained()
-        n_small, n_constrained = int(small.sum()), int(constrained.sum())
+        census = m.census()  # live members per cluster, counted once a step for all agencies
+        n_small, n_constrained = int(census.small[c]), int(census.constrained[c])
 
         self.promotion_spend = self.budget * lever.attraction_share
         matchmaking = self.budget * lever.matchmaking_share if n_small else 0.0

@@ -20,21 +20,31 @@ def aggregate(m: ClusterModel) -> SimpleNamespace:
     """(cluster, town) arrays of real revenue, above-scale revenue, firms, above-scale firms, capacity, floor."""
     f, n = m.firms, m.firms.n
     C, T = m.n_clusters, m.towns.n
-    cell = f.cluster[:n] * T + f.town[:n]
-    alive = f.alive[:n]
-    revenue = f.revenue[:n]
-    above = alive & f.above_scale[:n]
+    if m.rules.name == "numba":  # the same sums over live rows only, compiled
+        from simulation.model.live_scans import cell_sums
 
-    def sums(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(cell, weights=weights, minlength=C * T).reshape(C, T)
+        out = np.zeros((5, C * T))
+        cell_sums(f.live, f.cluster, f.town, f.revenue, f.capacity, f.alive, f.above_scale, T, out)
+        revenue, revenue_above, firms, firms_above, capacity = (part.reshape(C, T) for part in out)
+    else:
+        cell = f.cluster[:n] * T + f.town[:n]
+        alive = f.alive[:n]
+        above = alive & f.above_scale[:n]
 
-    capacity = sums(f.capacity[:n])
+        def sums(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(cell, weights=weights, minlength=C * T).reshape(C, T)
+
+        capacity = sums(f.capacity[:n])
+        revenue = sums(f.revenue[:n])
+        revenue_above = sums(np.where(above, f.revenue[:n], 0.0))
+        firms = sums(alive.astype(np.float64))
+        firms_above = sums(above.astype(np.float64))
     floor = capacity * m.floor_per_capacity[:, None]
     return SimpleNamespace(
-        revenue=sums(revenue),
-        revenue_above=sums(np.where(above, revenue, 0.0)),
-        firms=sums(alive.astype(np.float64)),
-        firms_above=sums(above.astype(np.float64)),
+        revenue=revenue,
+        revenue_above=revenue_above,
+        firms=firms,
+        firms_above=firms_above,
         capacity=capacity,
         employment=capacity * m.employees_per_capacity[:, None],
         occupied_floor=floor.sum(axis=0),

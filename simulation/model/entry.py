@@ -76,27 +76,43 @@ def admit(m: ClusterModel, entrants: dict, group: str = "spinoffs") -> np.ndarra
     capacity = entrants["revenue"] / m.efficiency(logprod) / START_UTILISATION
     floor = m.floor_per_capacity[cluster] * capacity
     talent = m.talent_per_capacity[cluster] * capacity
-    mobile = np.isin(entrants["origin"], (ORIGIN_ATTRACTED, ORIGIN_EXTERNAL))
+    mobile = (entrants["origin"] == ORIGIN_ATTRACTED) | (entrants["origin"] == ORIGIN_EXTERNAL)
     # a mobile project whose town has no usable floor for it looks at the town with the most
     room = (floor_market.usable(t, town, cluster, m.needs_modern) * t.vacant[town]).max(axis=1)
+    best_town: dict[int, int] = {}  # per cluster, the town with the most usable vacant floor
     for i in np.flatnonzero(mobile & (room < floor)):
-        room_i = (floor_market.usable(t, np.arange(t.n), np.full(t.n, cluster[i]), m.needs_modern) * t.vacant).max(axis=1)
-        town[i] = int(np.argmax(room_i))
+        c = int(cluster[i])
+        if c not in best_town:
+            room_c = (floor_market.usable(t, np.arange(t.n), np.full(t.n, c), m.needs_modern) * t.vacant).max(axis=1)
+            best_town[c] = int(np.argmax(room_c))
+        town[i] = best_town[c]
     order_key = m.stream(f"entry-order-{group}").random(k)
-    pool = floor_market.house(t, town, floor_market.usable(t, town, cluster, m.needs_modern), floor, order_key)
-    # staffing, in the same order within each town: first come, first staffed
-    housed = np.flatnonzero(pool >= 0)
-    housed = housed[np.lexsort((order_key[housed], town[housed]))]
-    need = np.cumsum(talent[housed])
-    first = np.searchsorted(town[housed], np.arange(t.n))
-    before = np.concatenate([[0.0], need])[first][town[housed]]
-    staffed = housed[need - before <= t.talent_free[town[housed]] + 1e-9]
-    admitted = np.zeros(k, dtype=bool)
-    admitted[staffed] = True
-    unstaffed = (pool >= 0) & ~admitted
-    m.talent_unfilled += float(talent[unstaffed].sum())
-    floor_market.unhouse(t, town[unstaffed], pool[unstaffed], floor[unstaffed])
-    t.talent_free -= np.bincount(town[admitted], weights=talent[admitted], minlength=t.n)
+    ok = floor_market.usable(t, town, cluster, m.needs_modern)
+    if m.rules.name == "numba":  # the same queue, compiled: one pass per pool, no sorting per pool
+        from simulation.model.live_scans import house_and_staff
+
+        order = np.lexsort((order_key, town))
+        pool = np.full(k, -1, dtype=np.int64)
+        admitted = np.zeros(k, dtype=bool)
+        house_and_staff(town, ok, floor, talent, order, t.vacant, t.talent_free, floor_market.POOL_ORDER, pool,
+                        admitted)
+        unstaffed = (pool >= 0) & ~admitted
+        m.talent_unfilled += float(talent[unstaffed].sum())
+    else:
+        pool = floor_market.house(t, town, ok, floor, order_key)
+        # staffing, in the same order within each town: first come, first staffed
+        housed = np.flatnonzero(pool >= 0)
+        housed = housed[np.lexsort((order_key[housed], town[housed]))]
+        need = np.cumsum(talent[housed])
+        first = np.searchsorted(town[housed], np.arange(t.n))
+        before = np.concatenate([[0.0], need])[first][town[housed]]
+        staffed = housed[need - before <= t.talent_free[town[housed]] + 1e-9]
+        admitted = np.zeros(k, dtype=bool)
+        admitted[staffed] = True
+        unstaffed = (pool >= 0) & ~admitted
+        m.talent_unfilled += float(talent[unstaffed].sum())
+        floor_market.unhouse(t, town[unstaffed], pool[unstaffed], floor[unstaffed])
+        t.talent_free -= np.bincount(town[admitted], weights=talent[admitted], minlength=t.n)
     if not admitted.any():
         return np.zeros(0, dtype=np.intp)
     sel = admitted

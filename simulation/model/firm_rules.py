@@ -14,6 +14,7 @@ at the statistics' border (the above-scale threshold is in current yuan).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -280,6 +281,19 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     return np.flatnonzero(exits)
 
 
+def census(m: ClusterModel) -> SimpleNamespace:
+    """Per cluster: live small firms, live finance-constrained firms, and the small firms' revenue."""
+    f, n, C = m.firms, m.firms.n, m.n_clusters
+    alive, cluster = f.alive[:n], f.cluster[:n]
+    small = alive & (f.revenue[:n] < SME_REVENUE)
+    constrained = alive & m.finance_constrained()
+    return SimpleNamespace(
+        small=np.bincount(cluster[small], minlength=C),
+        constrained=np.bincount(cluster[constrained], minlength=C),
+        small_revenue=np.array([f.revenue[:n][small & (cluster == c)].sum() for c in range(C)]),
+    )
+
+
 def rd_and_subsidies(m: ClusterModel) -> None:
     """Set R&D of this step's reviewing firms; grant R&D subsidies; add agencies' innovation services.
 
@@ -306,7 +320,9 @@ def rd_and_subsidies(m: ClusterModel) -> None:
     truth = (truth - truth.mean()) / max(truth.std(), 1e-9)
     score = m.screening_score(truth)
     for group, share in ((EMERGING_IDX, lever.emerging_share), (PILLAR_IDX, 1.0 - lever.emerging_share)):
-        apply = np.flatnonzero(np.isin(cluster, group) & (base >= 0.5))
+        in_group = np.zeros(m.n_clusters, dtype=bool)
+        in_group[group] = True
+        apply = np.flatnonzero(in_group[cluster] & (base >= 0.5))
         if apply.size == 0:
             continue
         order = apply[np.argsort(-score[apply], kind="stable")]
@@ -320,18 +336,18 @@ def rd_and_subsidies(m: ClusterModel) -> None:
 
 def _agency_services(m: ClusterModel, rows: np.ndarray, base: np.ndarray) -> None:
     """Small reviewing members of a cluster with innovation services raise their own R&D."""
-    f, n = m.firms, m.firms.n
-    response = m.p.policy.services_rd_response
-    small = f.alive[:n] & (f.revenue[:n] < SME_REVENUE)
+    f = m.firms
+    spend = np.zeros(m.n_clusters)  # each cluster's agency's services this step (one agency a cluster)
     for agency in m.agencies:
-        if agency.services_spend <= 0:
-            continue
-        c = agency.cluster
-        mine = (f.cluster[rows] == c) & (f.revenue[rows] < SME_REVENUE)
-        if not mine.any():
-            continue
-        # a year's services are shared among all small members by their R&D; this step's
-        # reviewers set their R&D for the coming year
-        members_rd = m.rd_intensity[c] * f.revenue[:n][small & (f.cluster[:n] == c)].sum()
-        extra = response * agency.services_spend * base[mine] / max(members_rd, 1e-12)
-        f.rd[rows[mine]] += extra
+        if agency.services_spend > 0:
+            spend[agency.cluster] = agency.services_spend
+    if not spend.any():
+        return
+    cluster = f.cluster[rows]
+    mine = (spend[cluster] > 0) & (f.revenue[rows] < SME_REVENUE)
+    # a year's services are shared among all small members by their R&D; this step's
+    # reviewers set their R&D for the coming year
+    members_rd = m.rd_intensity * m.census().small_revenue
+    c = cluster[mine]
+    extra = m.p.policy.services_rd_response * spend[c] * base[mine] / np.maximum(members_rd[c], 1e-12)
+    f.rd[rows[mine]] += extra

@@ -2,8 +2,11 @@
 
 Firm agents are views onto a row (see :mod:`simulation.model.firm`); the model's step works
 on whole columns. Rows are appended on entry and never reused or moved within a run, so a
-row number identifies a firm for the whole run; an exited firm's row stays with
-``alive = False`` and zeroed stocks, which keeps it out of every sum.
+row number identifies a firm for the whole run (and its draws from the keyed streams); an
+exited firm's row stays with ``alive = False`` and zeroed stocks, which keeps it out of every
+sum. :attr:`FirmTable.live` lists the live rows in row order, so that the compiled rules
+(:mod:`simulation.model.fused_rules`) do work in proportion to live firms, not to every firm
+that ever existed; a firm exits through :meth:`FirmTable.close`, which keeps that list right.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ COLUMNS: dict[str, type] = {
     "birth_step": np.int32,
 }
 
+#: per-firm values the rules keep between steps that are not the firm's own state (the model's
+#: views ``relative_productivity``, ``productivity_change`` and ``competitiveness``)
+SCRATCH: dict[str, type] = {"relative": np.float64, "productivity_change": np.float64, "competitiveness": np.float64,
+                            "efficiency": np.float64}  # efficiency: exp of revenue-TFP, set by the compiled rules
+
 ORIGIN_INITIAL, ORIGIN_SPINOFF, ORIGIN_ATTRACTED, ORIGIN_EXTERNAL = 0, 1, 2, 3
 
 
@@ -52,8 +60,9 @@ class FirmTable:
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         self._cap = max(int(capacity), 16)
-        for name, dtype in COLUMNS.items():
+        for name, dtype in {**COLUMNS, **SCRATCH}.items():
             setattr(self, name, np.zeros(self._cap, dtype=dtype))
+        self._live: np.ndarray | None = np.zeros(0, dtype=np.intp)
 
     def __len__(self) -> int:
         return self.n
@@ -72,10 +81,25 @@ class FirmTable:
             getattr(self, name)[rows] = value
         self.alive[rows] = True
         self.n = need
+        if self._live is not None:
+            self._live = np.concatenate([self._live, np.arange(rows.start, rows.stop, dtype=np.intp)])
         return rows
 
+    def close(self, rows: np.ndarray) -> None:
+        """Firms in ``rows`` exit: their rows are no longer live."""
+        self.alive[rows] = False
+        if self._live is not None:
+            self._live = self._live[self.alive[self._live]]
+
+    @property
+    def live(self) -> np.ndarray:
+        """The live rows, ascending (recomputed after exits)."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.alive[: self.n])
+        return self._live
+
     def _grow(self, new_cap: int) -> None:
-        for name in COLUMNS:
+        for name in (*COLUMNS, *SCRATCH):
             old = getattr(self, name)
             new = np.zeros(new_cap, dtype=old.dtype)
             new[: self.n] = old[: self.n]

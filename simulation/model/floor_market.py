@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 OLD, MODERN, RESERVED, BASE = 0, 1, 2, 3
 GRADES = 4
 ORDER = (OLD, BASE, RESERVED, MODERN)
+POOL_ORDER = np.array(ORDER, dtype=np.int64)
 
 
 def usable(t: TownTable, town: np.ndarray, cluster: np.ndarray, needs_modern: np.ndarray) -> np.ndarray:

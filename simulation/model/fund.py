@@ -117,18 +117,8 @@ class Fund(mesa.Agent):
     def _invest(self, budget: float) -> None:
         m = self.model
         firms = m.firms
-        n = firms.n
-        alive = firms.alive[:n]
-        cluster = firms.cluster[:n]
-        in_mandate = self.mandate[cluster] > 0
-        fresh = firms.fund_equity[:n] == 0
-        if self.lever.backs_chain_leaders:
-            eligible = alive & in_mandate & firms.chain_leader[:n] & fresh
-        else:
-            young = firms.age[:n] < YOUNG_STEPS_YEARS * m.steps_per_year
-            eligible = alive & in_mandate & (young | ~firms.above_scale[:n]) & fresh
-            eligible &= m.relative_productivity[:n] > 0
-        rows = np.flatnonzero(eligible)
+        cluster = firms.cluster[: firms.n]
+        rows = self.candidates()
         if rows.size == 0:
             return
         score = m.relative_productivity[rows] + 0.5 * m.stream(f"fund-select-{self.name}").standard_normal(rows.size)
@@ -170,6 +160,29 @@ class Fund(mesa.Agent):
         self._private.append(private)
         self._revenue_at_entry.append(firms.revenue[rows].copy())
         self._exit_step.append(m.steps + int(round(self.lever.holding_years * m.steps_per_year)))
+
+    def candidates(self) -> np.ndarray:
+        """Rows of the firms this fund may back, ascending: live, in its mandate, without fund equity yet;
+        chain leaders for an M&A fund, else young or below-scale firms with above-mean productivity."""
+        m, firms = self.model, self.model.firms
+        young_steps = YOUNG_STEPS_YEARS * m.steps_per_year
+        if m.rules.name == "numba":
+            from simulation.model.live_scans import fund_candidates
+
+            return fund_candidates(firms.live, firms.cluster, firms.alive, firms.fund_equity, firms.chain_leader,
+                                   firms.age, firms.above_scale, firms.relative, self.mandate > 0,
+                                   bool(self.lever.backs_chain_leaders), young_steps)
+        n = firms.n
+        alive = firms.alive[:n]
+        in_mandate = self.mandate[firms.cluster[:n]] > 0
+        fresh = firms.fund_equity[:n] == 0
+        if self.lever.backs_chain_leaders:
+            eligible = alive & in_mandate & firms.chain_leader[:n] & fresh
+        else:
+            young = firms.age[:n] < young_steps
+            eligible = alive & in_mandate & (young | ~firms.above_scale[:n]) & fresh
+            eligible &= m.relative_productivity[:n] > 0
+        return np.flatnonzero(eligible)
 
     def _exit_due(self) -> None:
         firms = self.model.firms

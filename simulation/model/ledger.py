@@ -66,11 +66,21 @@ class Ledger:
         i = PROGRAMME_INDEX[programme]
         if TO_FIRMS[i]:
             raise ValueError(f"{programme} pays firms: use pay_firms")
+        if isinstance(amount, float) and isinstance(cluster, int):  # one amount to one cluster (agencies)
+            if amount < 0 and programme != "fund_returns":
+                raise ValueError(f"{programme}: negative outlay {amount}")
+            self.step[i, cluster] += amount
+            self.total[i, cluster] += amount
+            return
         amount = np.asarray(amount, dtype=float)
-        if np.any(amount < 0) and programme != "fund_returns":
+        if programme != "fund_returns" and (amount < 0).any():
             raise ValueError(f"{programme}: negative outlay {amount.min()}")
-        np.add.at(self.step[i], cluster, amount)
-        np.add.at(self.total[i], cluster, amount)
+        if isinstance(cluster, slice) or np.ndim(cluster) == 0:  # no repeated index: a plain addition is add.at
+            self.step[i, cluster] += amount
+            self.total[i, cluster] += amount
+        else:
+            np.add.at(self.step[i], cluster, amount)
+            np.add.at(self.total[i], cluster, amount)
 
     def pay_firms(self, programme: str, firms: FirmTable, rows: np.ndarray, amounts: np.ndarray | float) -> None:
         """Pay public money into firms' cash, and book it."""

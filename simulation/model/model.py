@@ -17,8 +17,9 @@ import numpy as np
 from mesa.agentset import AgentSet
 from scipy.special import ndtri
 
-from simulation.datapack import CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits, town_ids
-from simulation.model import cells, entry, firm_rules, investors
+from simulation.datapack import (ABOVE_SCALE_THRESHOLD, CLUSTER_INDEX, CLUSTERS, EMERGING, INDUSTRIAL, cluster_traits,
+                                 town_ids)
+from simulation.model import cells, entry, investors
 from simulation.model.firm_rules import DENSITY_FLOOR, MATURE_YEARS, efficiency, is_above_scale
 from simulation.model.agency import PromotionAgency, saturating, screen
 from simulation.model.demand import MarketDemand
@@ -28,6 +29,7 @@ from simulation.model.floor_market import MODERN, OLD
 from simulation.model.fund import Fund, PrivateCapital
 from simulation.model.initial_state import build_population, location_weights
 from simulation.model.datacollection import series_reporters
+from simulation.model.kernels import rules_module
 from simulation.model.ledger import Ledger
 from simulation.model.parameters import draw_parameters, flatten
 from simulation.model.prices import PriceIndex
@@ -35,7 +37,8 @@ from simulation.model.recorder import Recorder
 from simulation.model.results import ReplicateResult
 from simulation.model.streams import Streams
 from simulation.model.talent import choice_multiplier, subsidy_gain, talent_step, update_premium
-from simulation.model.town import Town, TownTable, refit, release_reserved, update_rents, withdraw_vacant_old
+from simulation.model.town import (Town, TownTable, announce, demolish_and_deliver, refit, release_reserved,
+                                   update_rents, withdraw_vacant_old)
 from simulation.scenario.loader import Scenario
 from simulation.scenario.posterior import particle
 from simulation.scenario.overrides import resolve_spec
@@ -48,6 +51,18 @@ ZONE_CITY_AND_TOWN = 2.0  # the city's matching money is matched 1:1 by the town
 MARKET_PROJECT_MU = 50.0  # mu, a typical market-led redevelopment project (ASSUMPTION; the programme's are >= 75)
 POLICY_CLUSTERS = np.array([c != "other" for c in CLUSTERS])
 EMERGING_CLUSTERS = np.array([c in EMERGING for c in CLUSTERS])
+
+
+def _scratch_view(column: str, doc: str) -> property:
+    """A model attribute that is rows 0..n of one of the firm table's scratch columns (assignable)."""
+
+    def get(self: ClusterModel) -> np.ndarray:
+        return getattr(self.firms, column)[: self.firms.n]
+
+    def set_(self: ClusterModel, value: np.ndarray) -> None:
+        getattr(self.firms, column)[: self.firms.n] = value
+
+    return property(get, set_, doc=doc)
 
 
 class ClusterModel(mesa.Model):
@@ -75,6 +90,11 @@ class ClusterModel(mesa.Model):
 
     ``fixed`` sets uncertain values instead of drawing them (scenario keys to values); a scenario
     with a ``posterior`` draws a posterior particle for its replicate first (see posterior.py).
+
+    ``kernels`` chooses how the per-firm rules run: ``"numba"`` (compiled, fused, over live rows;
+    the default) or ``"numpy"`` (:mod:`simulation.model.firm_rules`, the vectorised reference);
+    by default the environment variable ``SIMULATE_KERNELS``. Both give the same results up to
+    floating-point rounding (tests/test_kernels.py).
     """
 
     def __init__(
@@ -86,6 +106,7 @@ class ClusterModel(mesa.Model):
         collect_data: bool | None = None,
         scenario: object = None,
         fixed: Mapping[str, float] | None = None,
+        kernels: str | None = None,
         **overrides: object,
     ) -> None:
         super().__init__(rng=rng)
@@ -132,9 +153,9 @@ class ClusterModel(mesa.Model):
         self.firms = FirmTable(capacity=int(16_000 * (1 + sim.below_scale_ratio) * 1.6))
         build_population(self.firms, self.p.baseline, b, sim.below_scale_ratio, sim.steps_per_year, init_rng,
                          self.rd_intensity)
-        self.relative_productivity = self.firms.logprod[: self.firms.n].copy()
-        self.productivity_change = np.zeros(self.firms.n)
-        self.competitiveness = np.zeros(self.firms.n)
+        self.rules = rules_module(kernels)  # the firm rules: compiled kernels, or the NumPy reference
+        self._census: tuple[int, SimpleNamespace] | None = None
+        self.relative_productivity = self.firms.logprod[: self.firms.n]
         self._firm_views: dict[int, Firm] = {}
         if firm_agents:
             self.on_entry(slice(0, self.firms.n))
@@ -259,16 +280,16 @@ class ClusterModel(mesa.Model):
         self.demand_growth = self.demand.step(time, self.stream("demand"))
         self._redevelop()  # announce projects; towns demolish and deliver floor; awards, refits
         self.common_productivity += self.p.behaviour.frontier_productivity_growth / 100.0 * self.dt
-        firm_rules.update_productivity(self)
+        self.rules.update_productivity(self)
         self.agencies.do("step")  # split budgets among services
         self._agency_services()
-        firm_rules.rd_and_subsidies(self)
+        self.rules.rd_and_subsidies(self)
         self.private_capital.replenish(self.dt)
         self.funds.do("step")  # equity into young and small firms
         self._grow_talent_pool()
-        wanted = firm_rules.desired_revenue(self)
-        firm_rules.expand_and_produce(self, wanted)
-        self._exit(firm_rules.account_and_exit(self))
+        wanted = self.rules.desired_revenue(self)
+        self.rules.expand_and_produce(self, wanted)
+        self._exit(self.rules.account_and_exit(self))
         self._enter()
         self._designate()
         self.cells = cells.aggregate(self)
@@ -287,6 +308,12 @@ class ClusterModel(mesa.Model):
             self.step()
         return self.recorder.result(seed=self._seed, parameters=flatten(self.p))
 
+    # --- per-firm values the rules keep between steps (views of the firm table's scratch columns)
+    relative_productivity = _scratch_view("relative", "Log-TFP less the common drift, per row.")
+    productivity_change = _scratch_view("productivity_change", "This step's change in relative productivity, per row.")
+    competitiveness = _scratch_view("competitiveness",
+                                    "Relative productivity less the cluster's revenue-weighted mean, per row.")
+
     # --- mechanisms the schedule calls ------------------------------------------------------
     def stream(self, purpose: str) -> np.random.Generator:
         """The random stream of one mechanism at the current step (see streams.py)."""
@@ -301,6 +328,13 @@ class ClusterModel(mesa.Model):
         rows = slice(0, f.n) if rows is None else rows
         return (f.age[rows] < MATURE_YEARS * self.steps_per_year) | ~f.above_scale[rows]
 
+    def census(self) -> SimpleNamespace:
+        """Per cluster, live firms that are small (revenue below ``SME_REVENUE``) and finance-constrained,
+        and the small ones' revenue; counted once a step (revenue changes only when firms produce)."""
+        if self._census is None or self._census[0] != self.steps:
+            self._census = (self.steps, self.rules.census(self))
+        return self._census[1]
+
     def _redevelop(self) -> None:
         """Announce this step's approved projects, let towns demolish and deliver, pay for the land."""
         pipe, t = self._pipeline, self.towns
@@ -313,10 +347,9 @@ class ClusterModel(mesa.Model):
         n_base = max(int(t.is_base.sum()), 1)
         base = rng.poisson(np.where(t.is_base, pipe.base_mu_per_step / n_base / pipe.project_mu, 0.0))
         now = self.steps
-        for town in self.agents_by_type[Town]:
-            i = town.index
-            town.announce(int(market[i]), int(programme[i]), int(base[i]))
-            town.step()
+        # every town's pipeline at once (each town's arithmetic is its own row: the Town agents' rule)
+        announce(t, pipe, now, slice(None), market, programme, base)
+        demolish_and_deliver(t, now)
         lever, land = self.levers.land, self.p.land
         city = 1.0 / self.floor_share  # city-wide land per modelled unit
         programme_mu = float(t.due["programme_mu"][:, now].sum()) * city
@@ -392,11 +425,11 @@ class ClusterModel(mesa.Model):
         if rows.size == 0:
             return
         f = self.firms
-        firm_rules.release_inputs(self, rows, f.capacity[rows])
+        self.rules.release_inputs(self, rows, f.capacity[rows])
         np.add.at(self.step_flows.exits, f.cluster[rows], 1)
         for name in ("revenue", "capacity", "cash", "capital", "rd", "rd_base", "target"):
             getattr(f, name)[rows] = 0.0
-        f.alive[rows] = False
+        f.close(rows)
         f.above_scale[rows] = False
         f.chain_leader[rows] = False
         if self._firm_views:
@@ -443,13 +476,9 @@ class ClusterModel(mesa.Model):
         return AgentSet([self.firm(int(r)) for r in rows], random=self.random)
 
     def on_entry(self, rows: slice) -> None:
-        """New rows exist in the firm table: extend per-firm scratch arrays and create views."""
-        n, old = self.firms.n, self.relative_productivity.size
-        if old < n:
-            fresh = self.firms.logprod[old:n] - self.common_productivity
-            self.relative_productivity = np.concatenate([self.relative_productivity, fresh])
-            self.productivity_change = np.concatenate([self.productivity_change, np.zeros(n - old)])
-            self.competitiveness = np.concatenate([self.competitiveness, np.zeros(n - old)])
+        """New rows exist in the firm table: start their relative productivity and create views."""
+        f = self.firms
+        f.relative[rows] = f.logprod[rows] - self.common_productivity
         if self.firm_agents:
             for r in range(rows.start, rows.stop):
                 self._firm_views[r] = Firm(self, r)
@@ -457,9 +486,15 @@ class ClusterModel(mesa.Model):
     def _designate(self) -> None:
         f, n = self.firms, self.firms.n
         lever = self.levers.subsidy
-        now_above = f.alive[:n] & is_above_scale(self, f.revenue[:n], f.cluster[:n])
-        new = np.flatnonzero(now_above & ~f.rewarded[:n])
-        f.above_scale[:n] = now_above
+        if self.rules.name == "numba":  # the same flags, set over live rows only (dead rows stay False)
+            from simulation.model.live_scans import update_above_scale
+
+            new = update_above_scale(f.live, f.revenue, f.cluster, self.price_level, ABOVE_SCALE_THRESHOLD,
+                                     f.above_scale, f.rewarded)
+        else:
+            now_above = f.alive[:n] & is_above_scale(self, f.revenue[:n], f.cluster[:n])
+            new = np.flatnonzero(now_above & ~f.rewarded[:n])
+            f.above_scale[:n] = now_above
         if new.size:
             f.rewarded[new] = True
             if lever.enabled and lever.abovescale_entry_reward > 0:
@@ -475,7 +510,7 @@ class ClusterModel(mesa.Model):
             if rows.size:
                 f.chain_leader[rows[top(f.revenue[rows], 3)]] = True
         if lever.enabled and lever.little_giants_per_year > 0:
-            sme = now_above & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
+            sme = f.above_scale[:n] & (f.revenue[:n] <= 400.0) & ~f.little_giant[:n]
             sme &= f.cluster[:n] != CLUSTER_INDEX["other"]
             rows = np.flatnonzero(sme)
             if rows.size:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import SimpleNamespace
 
+import numpy as np
 from pydantic import BaseModel
 
 from simulation.model.streams import Streams
-from simulation.scenario.distributions import Distribution
+from simulation.scenario.distributions import Distribution, normal_ppf_many
 
 
 def draw_parameters(uncertainties: BaseModel, streams: Streams, fixed: Mapping[str, float] | None = None) -> SimpleNamespace:
@@ -24,7 +25,10 @@ def draw_parameters(uncertainties: BaseModel, streams: Streams, fixed: Mapping[s
     posterior particle or a point an inference evaluates. The other draws are unchanged by it
     (each value has its own keyed stream).
     """
-    drawn = _draw(uncertainties, streams, "")
+    uniforms: dict[str, float] = {}
+    _uniforms(uncertainties, streams, "", uniforms)
+    values = _quantiles(uncertainties, uniforms)
+    drawn = _draw(uncertainties, values, "")
     for key, value in (fixed or {}).items():
         set_value(drawn, key, float(value))
     return drawn
@@ -49,15 +53,48 @@ def set_value(drawn: SimpleNamespace, key: str, value: float) -> None:
         raise KeyError(f"{key}: no such uncertain value")
 
 
-def _draw(node: object, streams: Streams, path: str) -> object:
+def _uniforms(node: object, streams: Streams, path: str, out: dict[str, float]) -> None:
+    """One uniform per uncertain value from a stream keyed by the value's name: the same draw in every
+    scenario that has this key, whatever else the scenario adds or removes."""
     if isinstance(node, Distribution):
-        # one uniform per value from a stream keyed by the value's name: the same draw in every
-        # scenario that has this key, whatever else the scenario adds or removes
-        return float(node.ppf(streams.get(f"parameter:{path}").random()))
+        out[path] = streams.get(f"parameter:{path}").random()
+    elif isinstance(node, BaseModel):
+        for k in type(node).model_fields:
+            _uniforms(getattr(node, k), streams, f"{path}.{k}", out)
+    elif isinstance(node, dict):
+        for k, v in sorted(node.items()):
+            _uniforms(v, streams, f"{path}.{k}", out)
+
+
+def _quantiles(uncertainties: BaseModel, uniforms: dict[str, float]) -> dict[str, float]:
+    """Each uncertain value's quantile of its uniform: closed forms, and the normals in one SciPy call."""
+    dists = dict(_distributions(uncertainties, ""))
+    values = {path: dists[path].ppf_closed_form(u) for path, u in uniforms.items()}
+    normals = [path for path, v in values.items() if v is None]
+    if normals:
+        drawn = normal_ppf_many([dists[path] for path in normals], np.array([uniforms[path] for path in normals]))
+        values.update(zip(normals, (float(x) for x in drawn)))
+    return values
+
+
+def _distributions(node: object, path: str):
+    if isinstance(node, Distribution):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for k in type(node).model_fields:
+            yield from _distributions(getattr(node, k), f"{path}.{k}")
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _distributions(v, f"{path}.{k}")
+
+
+def _draw(node: object, values: dict[str, float], path: str) -> object:
+    if isinstance(node, Distribution):
+        return float(values[path])
     if isinstance(node, BaseModel):
-        return SimpleNamespace(**{k: _draw(getattr(node, k), streams, f"{path}.{k}") for k in type(node).model_fields})
+        return SimpleNamespace(**{k: _draw(getattr(node, k), values, f"{path}.{k}") for k in type(node).model_fields})
     if isinstance(node, dict):
-        return {k: _draw(v, streams, f"{path}.{k}") for k, v in sorted(node.items())}
+        return {k: _draw(v, values, f"{path}.{k}") for k, v in sorted(node.items())}
     return node
 
 

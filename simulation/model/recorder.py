@@ -48,15 +48,22 @@ class Recorder:
         C, T = m.n_clusters, m.towns.n
         price = m.price_level
         year_end = m.steps > 0 and m.steps % m.steps_per_year == 0
-        if m.steps > 0:  # the statistics' annual basis: each calendar year's revenue, firm by firm
-            alive = f.alive[:n]
-            f.revenue_year[:n] += np.where(alive, f.revenue[:n], 0.0) * m.dt
-            f.nominal_year[:n] += np.where(alive, f.revenue[:n] * price[f.cluster[:n]], 0.0) * m.dt
+        if m.rules.name == "numba":  # the same sums over live rows, compiled
+            from simulation.model.live_scans import accumulate_year
+
+            rd = np.zeros(C)
+            accumulate_year(f.live, f.cluster, f.revenue, f.rd, price, m.dt if m.steps > 0 else 0.0, f.revenue_year,
+                            f.nominal_year, rd)
+        else:
+            if m.steps > 0:  # the statistics' annual basis: each calendar year's revenue, firm by firm
+                alive = f.alive[:n]
+                f.revenue_year[:n] += np.where(alive, f.revenue[:n], 0.0) * m.dt
+                f.nominal_year[:n] += np.where(alive, f.revenue[:n] * price[f.cluster[:n]], 0.0) * m.dt
+            rd = np.bincount(f.cluster[:n], weights=f.rd[:n], minlength=C)
         stats = self._year_statistics() if year_end else None
         rev_all, rev_above, firms, firms_above, capacity = (
             m.cells.revenue, m.cells.revenue_above, m.cells.firms, m.cells.firms_above, m.cells.capacity
         )
-        rd = np.bincount(f.cluster[:n], weights=f.rd[:n], minlength=C)
 
         cap_c = capacity.sum(axis=1)
         emp_c = cap_c * m.employees_per_capacity
@@ -126,6 +133,15 @@ class Recorder:
         """The calendar year just ended on the statistics' basis; then start the next year's accounts."""
         m, f, n = self.m, self.m.firms, self.m.firms.n
         C, ind = m.n_clusters, m.industrial
+        start_of_year = m.steps - m.steps_per_year
+        if m.rules.name == "numba":  # the same sums and the same new year, in one compiled pass
+            from simulation.model.live_scans import close_year
+
+            sums = np.zeros((5, C))
+            upgrades = close_year(f.cluster, f.alive, f.nominal_year, f.revenue_year, f.revenue_last, f.nominal_last,
+                                  f.birth_step, n, self.va_ratio, ind, ABOVE_SCALE_THRESHOLD, start_of_year, sums)
+            now, before, above_count, va_nominal, nominal = sums
+            return self._year_stats(now, before, above_count, va_nominal, nominal, float(upgrades))
         cluster = f.cluster[:n]
         va = self.va_ratio[cluster]
         above = f.alive[:n] & (f.nominal_year[:n] >= ABOVE_SCALE_THRESHOLD)
@@ -133,32 +149,40 @@ class Recorder:
         comparable = above & known
         by = lambda weights: np.bincount(cluster, weights=weights, minlength=C)  # noqa: E731
         now, before = by(np.where(comparable, va * f.revenue_year[:n], 0.0)), by(np.where(comparable, va * f.revenue_last[:n], 0.0))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            growth = np.where(before > 0, (now / before - 1.0) * 100.0, np.nan)
-            city_growth = (now[ind].sum() / before[ind].sum() - 1.0) * 100.0 if before[ind].sum() > 0 else np.nan
         upgraded = above & known & (f.nominal_last[:n] < ABOVE_SCALE_THRESHOLD)
-        # the statistics' scope: software's figures include arms that registered in the city (a
-        # change of scope, not growth), applied to the statistics, never to the firms
-        scope = self.scope(m.start_year + m.steps // m.steps_per_year)
-        stats = {
-            "abovescale_firms_stat": by(above.astype(float)),
-            "value_added_stat": by(np.where(above, va * f.nominal_year[:n], 0.0)) / YI * scope,
-            "va_growth_comparable": growth,
-            "revenue_stat": by(np.where(above, f.nominal_year[:n], 0.0)) / YI * scope,
-        }
-        stats.update(
-            abovescale_industrial_firms_stat=np.array([stats["abovescale_firms_stat"][ind].sum()]),
-            industrial_value_added_stat=np.array([stats["value_added_stat"][ind].sum()]),
-            industrial_va_growth_comparable=np.array([city_growth]),
-            upgrades=np.array([float((upgraded & ind[cluster]).sum())]),
-        )
+        stats = self._year_stats(now, before, by(above.astype(float)), by(np.where(above, va * f.nominal_year[:n], 0.0)),
+                                 by(np.where(above, f.nominal_year[:n], 0.0)), float((upgraded & ind[cluster]).sum()))
         # next year's comparison base: firms alive through the whole year just ended
-        start_of_year = m.steps - m.steps_per_year
         whole_year = f.alive[:n] & (f.birth_step[:n] <= start_of_year)
         f.revenue_last[:n] = np.where(whole_year, f.revenue_year[:n], 0.0)
         f.nominal_last[:n] = np.where(whole_year, f.nominal_year[:n], 0.0)
         f.revenue_year[:n] = 0.0
         f.nominal_year[:n] = 0.0
+        return stats
+
+    def _year_stats(self, now: np.ndarray, before: np.ndarray, above_count: np.ndarray, va_nominal: np.ndarray,
+                    nominal: np.ndarray, upgrades: float) -> dict[str, np.ndarray]:
+        """The year's statistics from its sums by cluster (comparable value added now and a year
+        before, above-scale firms, their value added and revenue in current prices)."""
+        m, ind = self.m, self.m.industrial
+        with np.errstate(invalid="ignore", divide="ignore"):
+            growth = np.where(before > 0, (now / before - 1.0) * 100.0, np.nan)
+            city_growth = (now[ind].sum() / before[ind].sum() - 1.0) * 100.0 if before[ind].sum() > 0 else np.nan
+        # the statistics' scope: software's figures include arms that registered in the city (a
+        # change of scope, not growth), applied to the statistics, never to the firms
+        scope = self.scope(m.start_year + m.steps // m.steps_per_year)
+        stats = {
+            "abovescale_firms_stat": above_count,
+            "value_added_stat": va_nominal / YI * scope,
+            "va_growth_comparable": growth,
+            "revenue_stat": nominal / YI * scope,
+        }
+        stats.update(
+            abovescale_industrial_firms_stat=np.array([stats["abovescale_firms_stat"][ind].sum()]),
+            industrial_value_added_stat=np.array([stats["value_added_stat"][ind].sum()]),
+            industrial_va_growth_comparable=np.array([city_growth]),
+            upgrades=np.array([upgrades]),
+        )
         return stats
 
     def result(self, seed: int, parameters: dict[str, float]) -> ReplicateResult:

@@ -130,51 +130,70 @@ class Town(mesa.Agent):
 
     def announce(self, market: int, programme: int, base: int) -> None:
         """Schedule this step's approved projects (counts of market, programme and base projects)."""
-        t, i, land = self.model.steps, self.index, self.land
-        due = self._t.due
-        demolish_at, deliver_at = t + land.approval_lag, t + land.approval_lag + land.delivery_lag
-        market_m2 = market * land.market_project_mu * MU_M2
-        programme_m2 = programme * land.project_mu * MU_M2
-        due["demolish"][i, demolish_at] += (market_m2 + programme_m2) * land.old_floor_ratio
-        priority_m2 = programme_m2 * land.priority_share
-        due["deliver_reserved"][i, deliver_at] += priority_m2 * land.multiplier
-        due["deliver_modern"][i, deliver_at] += (programme_m2 - priority_m2) * land.multiplier + market_m2 * land.market_multiplier
-        due["programme_mu"][i, deliver_at] += programme_m2 / MU_M2
-        due["priority_mu"][i, deliver_at] += priority_m2 / MU_M2
-        # base land is mostly reserved land released for building: no old floor to demolish
-        due["deliver_base"][i, deliver_at] += base * land.project_mu * MU_M2 * land.multiplier
-        due["base_mu"][i, deliver_at] += base * land.project_mu
+        announce(self._t, self.land, self.model.steps, [self.index], market, programme, base)
 
     def step(self) -> None:
         """Demolish and deliver what falls due this step."""
-        t, i = self.model.steps, self.index
-        due = self._t.due
-        self._demolish(due["demolish"][i, t])
-        self._deliver(due["deliver_modern"][i, t], due["deliver_reserved"][i, t], due["deliver_base"][i, t])
+        demolish_and_deliver(self._t, self.model.steps, [self.index])
 
     def _demolish(self, old_floor: float) -> None:
-        """Old floor comes down from vacant old floor; what tenants still use waits for them to leave."""
-        if old_floor <= 0:
-            return
-        i = self.index
-        now = min(old_floor, self._t.vacant[i, OLD])
-        self._t.vacant[i, OLD] -= now
-        self._t.floor_stock[i] -= now
-        self._t.deferred_old[i] += old_floor - now
+        demolish(self._t, [self.index], np.array([old_floor]))
 
     def _deliver(self, modern: float, reserved: float, base: float) -> None:
-        i = self.index
-        self._t.delivered[i] = modern + reserved + base
-        self._t.vacant[i, MODERN] += modern
-        self._t.vacant[i, RESERVED] += reserved
-        self._t.vacant[i, BASE] += base
-        self._t.floor_stock[i] += modern + reserved + base
-        self._t.delivered_total[i] += modern + reserved + base
-        # deferred old floor comes down as soon as its tenants have left (vacant old floor)
-        late = min(self._t.deferred_old[i], self._t.vacant[i, OLD])
-        self._t.vacant[i, OLD] -= late
-        self._t.floor_stock[i] -= late
-        self._t.deferred_old[i] -= late
+        deliver(self._t, [self.index], np.array([modern]), np.array([reserved]), np.array([base]))
+
+
+# --- the pipeline of every town at once (a Town agent runs it for its own index) -----------------
+
+
+def announce(t: TownTable, land: SimpleNamespace, now: int, towns, market, programme, base) -> None:
+    """Schedule the approved projects announced at step ``now`` in ``towns`` (counts per town)."""
+    due = t.due
+    demolish_at, deliver_at = now + land.approval_lag, now + land.approval_lag + land.delivery_lag
+    market_m2 = np.asarray(market) * land.market_project_mu * MU_M2
+    programme_m2 = np.asarray(programme) * land.project_mu * MU_M2
+    base = np.asarray(base)
+    due["demolish"][towns, demolish_at] += (market_m2 + programme_m2) * land.old_floor_ratio
+    priority_m2 = programme_m2 * land.priority_share
+    due["deliver_reserved"][towns, deliver_at] += priority_m2 * land.multiplier
+    due["deliver_modern"][towns, deliver_at] += (programme_m2 - priority_m2) * land.multiplier + market_m2 * land.market_multiplier
+    due["programme_mu"][towns, deliver_at] += programme_m2 / MU_M2
+    due["priority_mu"][towns, deliver_at] += priority_m2 / MU_M2
+    # base land is mostly reserved land released for building: no old floor to demolish
+    due["deliver_base"][towns, deliver_at] += base * land.project_mu * MU_M2 * land.multiplier
+    due["base_mu"][towns, deliver_at] += base * land.project_mu
+
+
+def demolish_and_deliver(t: TownTable, now: int, towns=slice(None)) -> None:
+    """Demolish and deliver what falls due at step ``now`` in ``towns``."""
+    due = t.due
+    demolish(t, towns, due["demolish"][towns, now])
+    deliver(t, towns, due["deliver_modern"][towns, now], due["deliver_reserved"][towns, now],
+            due["deliver_base"][towns, now])
+
+
+def demolish(t: TownTable, towns, old_floor: np.ndarray) -> None:
+    """Old floor comes down from vacant old floor; what tenants still use waits for them to leave."""
+    vacant_old = t.vacant[towns, OLD]
+    due = old_floor > 0
+    now = np.minimum(old_floor, vacant_old)
+    t.vacant[towns, OLD] = np.where(due, vacant_old - now, vacant_old)
+    t.floor_stock[towns] = np.where(due, t.floor_stock[towns] - now, t.floor_stock[towns])
+    t.deferred_old[towns] = np.where(due, t.deferred_old[towns] + (old_floor - now), t.deferred_old[towns])
+
+
+def deliver(t: TownTable, towns, modern: np.ndarray, reserved: np.ndarray, base: np.ndarray) -> None:
+    """New floor arrives by grade; deferred old floor comes down as soon as its tenants have left."""
+    t.delivered[towns] = modern + reserved + base
+    t.vacant[towns, MODERN] += modern
+    t.vacant[towns, RESERVED] += reserved
+    t.vacant[towns, BASE] += base
+    t.floor_stock[towns] += modern + reserved + base
+    t.delivered_total[towns] += modern + reserved + base
+    late = np.minimum(t.deferred_old[towns], t.vacant[towns, OLD])
+    t.vacant[towns, OLD] -= late
+    t.floor_stock[towns] -= late
+    t.deferred_old[towns] -= late
 
 
 def update_rents(table: TownTable, occupied: np.ndarray, elasticity: float) -> None:

@@ -2,8 +2,9 @@
 
 A results folder holds::
 
-    data.parquet     tidy long-format series (see simulation.reporting.tables), per [outputs] formats
-    data.csv         the same as CSV (UTF-8, empty field = missing), per [outputs] formats
+    data.parquet     tidy long-format series (see simulation.reporting.tables), always
+    data.csv         the same as CSV (UTF-8, empty field = missing), if [outputs] formats lists "csv"
+                     (``simulate run --csv``): large and slow to write, so only when asked
     metrics.csv      scope, metric, kind, unit and description of every metric in the data
     parameters.csv   one row per replicate: its seed and every drawn uncertain parameter
     summary.csv      one row per cluster and one for the city (simulation.experiments.summary)
@@ -43,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from simulation.model.results import ReplicateResult
@@ -97,10 +97,11 @@ def _write_files(temp: Path, scenario: Any, results: Sequence[ReplicateResult], 
     spec = scenario.spec
     files: dict[str, Path] = {}
     table = pa.Table.from_pandas(tidy_frame(results, spec), preserve_index=False)
-    if "parquet" in spec.outputs.formats:
-        files["data.parquet"] = temp / "data.parquet"
-        pq.write_table(table, files["data.parquet"], **PARQUET_OPTIONS)
+    files["data.parquet"] = temp / "data.parquet"
+    pq.write_table(table, files["data.parquet"], **PARQUET_OPTIONS)
     if "csv" in spec.outputs.formats:
+        import pyarrow.csv as pa_csv
+
         files["data.csv"] = temp / "data.csv"
         pa_csv.write_csv(table, files["data.csv"])
     del table

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # name: (required keys, optional keys)
@@ -66,16 +65,54 @@ class Distribution:
             lo, mode, hi = p["low"], p["mode"], p["high"]
             if hi == lo:
                 return np.full_like(u, lo)
+            from scipy import stats  # imported where used: a replicate needs SciPy's stats only for normals
+
             return stats.triang.ppf(u, (mode - lo) / (hi - lo), loc=lo, scale=hi - lo)
         mean, sd = p["mean"], p["sd"]
         if sd == 0:
             return np.full_like(u, mean)
         a = (p.get("low", -math.inf) - mean) / sd
         b = (p.get("high", math.inf) - mean) / sd
+        from scipy import stats
+
         return stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)
+
+
+    def ppf_closed_form(self, u: float) -> float | None:
+        """The quantile of ``u`` without SciPy where it has a closed form (the value ``ppf`` gives, to the
+        bit); None for a truncated or full normal."""
+        p = dict(self.params)
+        if self.dist == "fixed":
+            return p["value"]
+        if self.dist == "uniform":
+            return p["low"] + u * (p["high"] - p["low"])
+        if self.dist == "triangular":
+            lo, mode, hi = p["low"], p["mode"], p["high"]
+            if hi == lo:
+                return lo
+            c, scale = (mode - lo) / (hi - lo), hi - lo
+            if u == 1.0:
+                return hi
+            # SciPy's triang: sqrt(c q) below the mode, 1 - sqrt((1 - c)(1 - q)) above; then * scale + loc
+            x = math.sqrt(c * u) if u < c else 1.0 - math.sqrt((1.0 - c) * (1.0 - u))
+            return x * scale + lo
+        if p["sd"] == 0:
+            return p["mean"]
+        return None
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(self.ppf(rng.random()))
+
+
+def normal_ppf_many(dists: list[Distribution], u: np.ndarray) -> np.ndarray:
+    """``[d.ppf(x) for d, x in zip(dists, u)]`` for (truncated) normal distributions, in one SciPy call."""
+    p = [dict(d.params) for d in dists]
+    mean, sd = np.array([q["mean"] for q in p]), np.array([q["sd"] for q in p])
+    a = (np.array([q.get("low", -math.inf) for q in p]) - mean) / sd
+    b = (np.array([q.get("high", math.inf) for q in p]) - mean) / sd
+    from scipy import stats
+
+    return stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)
 
 
 def parse_distribution(value: object) -> Distribution:

@@ -407,7 +407,7 @@ class Uncertainties(Section):
 
 
 class Outputs(Section):
-    formats: list[str]
+    formats: list[str]  # data.parquet is always written; "csv" adds data.csv
     quarterly: bool
     towns: bool
 
