@@ -100,7 +100,7 @@ def test_a_failing_replicate_names_itself_and_its_seed(spec) -> None:
 
 def _run(tmp_path: Path, name: str, *args: str) -> Path:
     out = tmp_path / name
-    result = CliRunner().invoke(main, ["run", str(BASELINE), "--replicates", "3", "--quiet", "--out", str(out), *FAST, *args])
+    result = CliRunner().invoke(main, ["run", str(BASELINE), "--replicates", "3", "--quiet", "--csv", "--out", str(out), *FAST, *args])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(out)
     return out

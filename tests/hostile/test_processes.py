@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 SIMULATE = Path(sys.executable).with_name("simulate")
 FAST = ["--set", "simulation.below_scale_ratio=0.1", "--set", "simulation.end_year=2021"]
-FILES = {"data.parquet", "data.csv", "metrics.csv", "parameters.csv", "summary.csv", "summary.json", "scenario.toml",
+FILES = {"data.parquet", "metrics.csv", "parameters.csv", "summary.csv", "summary.json", "scenario.toml",
          "manifest.json"}  # fmt: skip
 
 
