@@ -15,6 +15,7 @@ from typing import Any
 from mesa.visualization import Slider
 
 from simulation.scenario.loader import Scenario
+from simulation.reporting import labels
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ SLIDERS = (
     LeverSlider("core_zones.matching_money", "Core-zone money, M CNY per town/yr", 0.0, 40.0, 1.0),
     LeverSlider("agencies.budget", "Agency budget, 100 M CNY/yr each", 0.0, 1.5, 0.05),
 )
-FUND_SIZE = LeverSlider("funds.{name}.target_size", "Fund {name}: target size, 100 M CNY", 0.0, 300.0, 10.0)
+FUND_SIZE = LeverSlider("funds.{name}.target_size", "{name}: target size, 100 M CNY", 0.0, 300.0, 10.0)
 SEED_RANGE = (0, 99)
 
 
@@ -66,7 +67,7 @@ def model_params(scenario: Scenario, seed: int) -> dict[str, Any]:
         params[key] = {"type": "Checkbox", "value": bool(lever_value(scenario, f"{name}.enabled")), "label": label}
     sliders = list(SLIDERS)
     for fund in sorted(scenario.spec.levers.funds):
-        sliders.append(LeverSlider(FUND_SIZE.key.format(name=fund), FUND_SIZE.label.format(name=fund),
+        sliders.append(LeverSlider(FUND_SIZE.key.format(name=fund), FUND_SIZE.label.format(name=labels.fund(fund, "en")),
                                    FUND_SIZE.low, FUND_SIZE.high, FUND_SIZE.step))
     for s in sliders:
         value = float(lever_value(scenario, s.key))
@@ -84,5 +85,5 @@ def lever_rows(scenario_levers: Any, funds: dict[str, Any]) -> list[tuple[str, s
         part, field = s.key.split(".")
         rows.append((s.label, f"{getattr(getattr(scenario_levers, part), field):g}"))
     for name, fund in sorted(funds.items()):
-        rows.append((FUND_SIZE.label.format(name=name), f"{fund.target_size:g}" + ("" if fund.enabled else " (off)")))
+        rows.append((FUND_SIZE.label.format(name=labels.fund(name, "en")), f"{fund.target_size:g}" + ("" if fund.enabled else " (off)")))
     return rows
