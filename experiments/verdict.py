@@ -46,7 +46,7 @@ def block(folder: Path) -> str:
     cf = data.get("counterfactual") or {}
     effects = {r["cluster"]: r for r in cf.get("clusters", [])}
     conditioning = data.get("conditioning") or {}
-    observed = conditioning.get("conditioned_years") or []
+    observed = conditioning.get("observed_years") or []
     simulated = conditioning.get("simulated_years") or []
     n = data["replicates"]
     lines = [
@@ -87,6 +87,15 @@ def block(folder: Path) -> str:
     effect_all = "–" if every.get("diff") is None else (
         f"{100 * every['diff']:+.0f} [{100 * every['ci_low']:+.0f}, {100 * every['ci_high']:+.0f}]")
     lines.append(f"| All five emerging clusters | all ≥ 10 % a year | {p} | {param} | | | {effect_all} |")
+    from simulation.reporting import labels, wording
+
+    emerging = [(labels.cluster(r["cluster"], "en"), wording.Chance.from_block(r["hit"]))
+                for r in data["clusters"] if r["kind"] == "emerging" and (r.get("hit") or {}).get("p") is not None]
+    every = wording.Chance.from_block(data.get("all_emerging"))
+    lines += ["", "In words (each chance judged by the wider of its two intervals, `simulation/reporting/wording.py`): "
+              + wording.group_claims(emerging, "grow at least 10 % a year from 2020 to 2025", "en")
+              + ("; " + wording.claim(every, "all five together", "reach it", "en", plural=True) if every else "")
+              + "."]
     cost = (data.get("public_cost") or {}).get("total") or {}
     extra = cf.get("extra_cost") or {}
     per = cf.get("revenue_per_yi") or {}
