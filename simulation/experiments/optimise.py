@@ -51,7 +51,7 @@ from simulation.experiments.progress import Progress
 from simulation.experiments.robustness import METRICS, evaluate, metric
 from simulation.experiments.seeds import replicate_seeds
 from simulation.experiments.sweep import (
-    FORMAT, MANIFEST, MANIFEST_RESERVE, PARQUET_OPTIONS, Backend, LocalBackend, SweepError, SweepStore, _atomic,
+    FORMAT, MANIFEST, MANIFEST_RESERVE, PARQUET_OPTIONS, Backend, LocalBackend, RowBuffer, SweepError, SweepStore, _atomic,
     _atomic_text, _chunks, _git, _jsonable, _now, _versions, chunk_size,
 )  # fmt: skip
 from simulation.experiments.sweep_outcomes import KEY_COLUMNS, SweepContext, outcome_columns
@@ -323,20 +323,12 @@ def _optimise(plan: OptimisationPlan, store: SweepStore, manifest: dict[str, Any
     algorithm.setup(problem, termination=("n_gen", plan.generations), seed=plan.seed % 2**32, verbose=False)
     schema, names = plan.schema(), plan.metric_names()
     designs: dict[str, dict[str, Any]] = {}  # id -> number, generation, values (in the order first proposed)
-    buffer: list[dict[str, Any]] = []
+    buffer = RowBuffer(store, schema, checkpoint)
     ran = failed = 0
-    last_write = time.monotonic()
     interrupted = False
     estimate = plan.population * plan.generations * len(plan.seeds)
     bar = Progress(f"Optimise {plan.name}", estimate, unit="runs", mode=progress)
     started_backend = False
-
-    def flush() -> None:
-        nonlocal buffer, last_write
-        if buffer:
-            store.append(buffer, schema)
-            buffer = []
-        last_write = time.monotonic()
 
     try:
         generation = 0
@@ -369,11 +361,9 @@ def _optimise(plan: OptimisationPlan, store: SweepStore, manifest: dict[str, Any
                             failed += 1
                             store.log_failure(row, trace or row["error"])
                     ran += len(rows)
-                    buffer.extend(rows)
                     bar.advance(len(rows), failed=sum(r["status"] == "failed" for r in rows))
-                    if time.monotonic() - last_write >= checkpoint:
-                        flush()
-                flush()
+                    buffer.add(rows)
+                buffer.flush()
             objectives, constraints = _tell_values(plan, [stored[d] for d in ids], names)
             population.set("F", objectives)
             if plan.budget is not None:
@@ -384,10 +374,7 @@ def _optimise(plan: OptimisationPlan, store: SweepStore, manifest: dict[str, Any
         interrupted = True
         with interrupts.deferred(second_stops=False):
             backend.close()
-            try:
-                flush()
-            except OSError:
-                buffer = []
+            buffer.save_what_is_done()
         raise
     finally:
         with interrupts.deferred(second_stops=False):

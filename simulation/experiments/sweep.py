@@ -355,6 +355,35 @@ class SweepStore:
         return frame.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
 
 
+
+class RowBuffer:
+    """Finished runs held in memory and written to a store as a part at checkpoints (every
+    ``max_rows`` rows or ``seconds``), so that an interruption loses at most one checkpoint's runs."""
+
+    def __init__(self, store: SweepStore, schema: pa.Schema, seconds: float, max_rows: int | None = None) -> None:
+        self.store, self.schema, self.seconds, self.max_rows = store, schema, seconds, max_rows
+        self.rows: list[dict[str, Any]] = []
+        self.last_write = time.monotonic()
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self.rows.extend(rows)
+        full = self.max_rows is not None and len(self.rows) >= self.max_rows
+        if full or time.monotonic() - self.last_write >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.store.append(self.rows, self.schema)
+            self.rows = []
+        self.last_write = time.monotonic()
+
+    def save_what_is_done(self) -> None:
+        """On an interruption: write what is held; on a full disk drop it (those runs rerun on --resume)."""
+        try:
+            self.flush()
+        except OSError:
+            self.rows = []
+
 def _overwrite_in_place(path: Path, text: str) -> bool:
     """Write ``text`` over the file's own blocks, padded with spaces; False if it does not fit."""
     data = text.encode("utf-8")
@@ -476,20 +505,11 @@ def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: 
     manifest["status"] = "running"
     store.write_manifest(manifest, reserve=MANIFEST_RESERVE)
 
-    schema = plan.schema()
-    buffer: list[dict[str, Any]] = []
+    buffer = RowBuffer(store, plan.schema(), checkpoint, max_rows=PART_ROWS)
     ok_now = failed_now = 0
     failures: list[dict[str, Any]] = []
-    last_write = time.monotonic()
     interrupted = False
     bar = Progress(f"Sweep {plan.name}", plan.n_runs, unit="runs", mode=progress, done=before, failed=failed_before)
-
-    def flush() -> None:
-        nonlocal buffer, last_write
-        if buffer:
-            store.append(buffer, schema)
-            buffer = []
-        last_write = time.monotonic()
 
     try:
         if remaining > 0:
@@ -506,19 +526,14 @@ def _run(plan: SweepPlan, store: SweepStore, manifest: dict[str, Any], backend: 
                         store.log_failure(row, trace or row["error"])
                     else:
                         ok_now += 1
-                buffer.extend(rows)
                 bar.advance(len(rows), failed=sum(r["status"] == "failed" for r in rows))
-                if len(buffer) >= PART_ROWS or time.monotonic() - last_write >= checkpoint:
-                    flush()
-        flush()
+                buffer.add(rows)
+        buffer.flush()
     except BaseException:  # Ctrl-C, SIGTERM, a lost backend, a full disk: keep every finished run
         interrupted = True
         with interrupts.deferred(second_stops=False):  # saving takes a moment: let it finish
             backend.close()
-            try:
-                flush()
-            except OSError:  # the disk is still full: these runs are run again on --resume
-                buffer = []
+            buffer.save_what_is_done()
         raise
     finally:
         with interrupts.deferred(second_stops=False):
