@@ -32,6 +32,15 @@ FILES = {"data.parquet", "metrics.csv", "parameters.csv", "summary.csv", "summar
          "manifest.json"}  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_as_in_a_terminal():
+    """A background job (`cmd &`, nohup) starts with SIGINT ignored, and the command keeps what it
+    finds; these tests send Ctrl-C as a terminal would, so they start from Python's own handler."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def start(out: Path, seed: int, replicates: int = 8) -> subprocess.Popen:
     command = [str(SIMULATE), "run", str(BASELINE), "-n", str(replicates), "-j", "1", "--seed", str(seed),
                "--out", str(out), "-q", *FAST]  # fmt: skip
