@@ -149,12 +149,8 @@ def load_experiment(
     ExperimentError (or ScenarioError for a problem in the scenario itself) on any problem.
     """
     path = Path(path)
-    text = read_text_file(path, "an experiment file", ExperimentError)
-    data = parse_toml(text, path, ExperimentError)
-    lines, inline = scan_keys(text)
-    f = _File(path, lines, inline)
-    if not data:
-        raise f.error("the file is empty; start it with scenario = \"../scenarios/baseline.toml\"")
+    text, data, f = open_file(path, "an experiment file")
+    inline = f.inline
     if any(k in data for k in ("simulation", "levers", "uncertainties", "extends")):
         raise f.error("is a scenario file, not an experiment file: run it with simulate run")
     kind = other_kind(data)
@@ -468,6 +464,17 @@ def _check_values(
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def open_file(path: Path, what: str) -> tuple[str, dict[str, Any], _File]:
+    """The text, the parsed table and a line-pointing error maker of an experiment or optimisation
+    file (``what``: "an experiment file"); an empty file is an error."""
+    text = read_text_file(path, what, ExperimentError)
+    data = parse_toml(text, path, ExperimentError)
+    f = _File(path, *scan_keys(text))
+    if not data:
+        raise f.error("the file is empty; start it with scenario = \"../scenarios/baseline.toml\"")
+    return text, data, f
 
 
 class _File:

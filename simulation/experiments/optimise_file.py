@@ -48,12 +48,13 @@ from typing import Any
 
 from simulation.experiments.combinations import with_values
 from simulation.experiments.experiment_file import (
-    ExperimentError, _check_values, _File, _flatten, _is_spec_leaf, _parameter, _table, _whole, base_scenario,
+    _check_values, _File, _flatten, _is_spec_leaf, _parameter, _table, _whole, base_scenario,
+    open_file,
 )  # fmt: skip
 from simulation.experiments.robustness import METRICS, metric
 from simulation.scenario import Scenario
 from simulation.scenario.schema import ScenarioSpec
-from simulation.scenario.toml_files import other_kind, parse_toml, read_text_file, scan_keys, show
+from simulation.scenario.toml_files import other_kind, show
 
 TOP_KEYS = ("description", "scenario", "seed", "set", "ensemble", "levers", "allocations", "objectives",
             "constraints", "optimiser", "briefing")  # fmt: skip
@@ -122,12 +123,8 @@ class OptimiseFile:
 def load_optimise_file(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> OptimiseFile:
     """Read and validate an optimisation file; ``overrides`` are ``--set`` options on the base scenario."""
     path = Path(path)
-    text = read_text_file(path, "an optimisation file", ExperimentError)
-    data = parse_toml(text, path, ExperimentError)
-    lines, inline = scan_keys(text)
-    f = _File(path, lines, inline)
-    if not data:
-        raise f.error("the file is empty; start it with scenario = \"../scenarios/baseline.toml\"")
+    text, data, f = open_file(path, "an optimisation file")
+    inline = f.inline
     if any(k in data for k in ("simulation", "extends", "uncertainties")):
         raise f.error("is a scenario file, not an optimisation file: run it with simulate run")
     if "design" in data or "parameters" in data:
