@@ -145,18 +145,27 @@ class RefFirm(mesa.Agent):
         self.rd = max(self.rd + real_extra, 0.1 * self.rd_base)
 
     # --- phase 3: what customers want; ask for floor and talent ------------------------------
+    def reallocate(self) -> None:
+        """Selection and own productivity change: this firm's shift, and its part of the cluster's sums."""
+        m, b = self.model, self.model.b
+        c = self.cluster
+        self.competitiveness = self.relative - m.cluster_mean[c]
+        self.shift = shift = b.selection_strength * self.competitiveness * m.dt + REVENUE_TFP_ELASTICITY * self.productivity_change
+        m.shift_total[c] += self.revenue
+        m.shift_level[c] += self.revenue * math.exp(shift)
+        m.shift_mean[c] += self.revenue * shift
+
     def plan(self) -> None:
         m, b = self.model, self.model.b
         c, revenue = self.cluster, self.revenue
-        self.competitiveness = self.relative - m.cluster_mean[c]
-        growth = m.demand_growth_list[c] + b.selection_strength * self.competitiveness
+        growth = m.demand_growth_list[c]
         if revenue < SME_REVENUE:
             growth += m.matchmaking_list[c]
         target = self.target
         catch_up = CATCH_UP_RATE * math.log(max(target, 1e-9) / max(revenue, 1e-9)) if target > revenue else 0.0
         log_change = (
             (growth + catch_up) * m.dt
-            + REVENUE_TFP_ELASTICITY * self.productivity_change
+            + (self.shift - m.shift_gap[c])
             - (DEMAND_ELASTICITY - 1.0) * MARKUP * (
                 m.rent_cost_share * m.rent_change_list[self.town]
                 + self.skilled_wage_share / math.exp(REVENUE_TFP_ELASTICITY * self.logprod) * m.wage_change

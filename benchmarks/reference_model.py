@@ -181,6 +181,14 @@ class ReferenceModel(ClusterModel):
         self.rent_change_list = self.rent_change.tolist()
         self.growers: list[RefFirm] = []
         self.talent_demand = [0.0] * n
+        # selection and own productivity change reallocate a cluster's demand (firm_rules.jensen_gap)
+        k = self.n_clusters
+        self.shift_total, self.shift_level, self.shift_mean = [0.0] * k, [0.0] * k, [0.0] * k
+        self.firm_set.do("reallocate")
+        self.shift_gap = [
+            math.log(max(level, 1e-300) / max(total, 1e-12)) - mean / max(total, 1e-12) if total > 0 else 0.0
+            for total, level, mean in zip(self.shift_total, self.shift_level, self.shift_mean)
+        ]
         self.firm_set.do("plan")
 
     def _phase_produce(self) -> None:

@@ -258,3 +258,35 @@ def test_business_as_usual_is_cheaper_than_the_policy_and_costs_something() -> N
     policy, usual = make(seed=1).run(), ClusterModel(bau, rng=1, firm_agents=False).run()
     cost = lambda r: r.city[:, list(CITY_METRICS).index("public_cost")].sum()  # noqa: E731
     assert 0 < cost(usual) < cost(policy)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.01, 1.5))
+def test_the_spread_of_firms_productivity_changes_adds_no_demand(seed: int, spread: float) -> None:
+    """Selection and own productivity change reallocate a cluster's demand: after the correction each
+    cluster's revenue moves by exp of the revenue-weighted mean change, whatever the spread."""
+    rng = np.random.default_rng(seed)
+    n, k = 400, 5
+    cluster = rng.integers(0, k, n)
+    weight = rng.lognormal(2.0, 1.0, n) * (rng.random(n) > 0.1)  # some closed firms weigh 0
+    change = rng.normal(0.02, spread, n)
+    gap = firm_rules.jensen_gap(change, weight, cluster, k)
+    assert (gap >= -1e-12).all() and (gap > 0).any()
+    moved = change - gap[cluster]
+    for c in range(k):
+        w, x = weight[cluster == c], change[cluster == c]
+        if w.sum() == 0:
+            continue
+        mean = np.average(x, weights=w)
+        assert np.sum(w * np.exp(moved[cluster == c])) == pytest.approx(w.sum() * np.exp(mean), rel=1e-9)
+    assert np.allclose(firm_rules.jensen_gap(np.full(n, 0.3), weight, cluster, k), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incumbents_start_within_their_credit_limit(seed: int) -> None:
+    """A 2020 incumbent in debt beyond what lenders carry would have closed before the start."""
+    m = ClusterModel(rng=seed, firm_agents=False)
+    n = m.firms.n
+    debt = np.maximum(-m.firms.cash[:n], 0.0)
+    assert (debt > 0).any()
+    assert (debt <= firm_rules.credit_limit(m, slice(0, n)) * (1 + 1e-9) + 1e-12).all()

@@ -144,9 +144,10 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     """Real revenue each firm's customers would buy this step (M CNY a year, 2020 prices).
 
     Market growth, plus selection (firms more productive than their cluster's current
-    revenue-weighted mean gain share, those below lose it: a reallocation, not new demand), plus the agency's matchmaking for
-    small members, plus catch-up to a young firm's target size, plus the revenue effect of this
-    step's own productivity change, less the effect of this step's change in factor prices (rent,
+    revenue-weighted mean gain share, those below lose it) and the revenue effect of this step's own
+    productivity change, both a reallocation within the cluster whose spread adds no demand
+    (:func:`jensen_gap`), plus the agency's matchmaking for
+    small members, plus catch-up to a young firm's target size, less the effect of this step's change in factor prices (rent,
     the skilled-wage premium): passed into prices in full, as a constant markup does, a cost change
     of x % of revenue loses (sigma - 1) x % of revenue, plus a mean-one Laplace shock at the annual
     review.
@@ -154,20 +155,36 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     f, b, n = m.firms, m.p.behaviour, m.firms.n
     cluster = f.cluster[:n]
     revenue = f.revenue[:n]
-    growth = m.demand_growth[cluster] + b.selection_strength * m.competitiveness
-    growth += np.where(revenue < SME_REVENUE, m.matchmaking[cluster], 0.0)
+    growth = m.demand_growth[cluster] + np.where(revenue < SME_REVENUE, m.matchmaking[cluster], 0.0)
     target = f.target[:n]
     catch_up = np.where(target > revenue, CATCH_UP_RATE * np.log(np.maximum(target, 1e-9) / np.maximum(revenue, 1e-9)), 0.0)
-    log_change = (
-        (growth + catch_up) * m.dt
-        + REVENUE_TFP_ELASTICITY * m.productivity_change
-        - (DEMAND_ELASTICITY - 1.0) * cost_change(m, cluster, f.town[:n], f.logprod[:n])
-    )
+    # selection and own productivity change move demand between a cluster's firms (see jensen_gap)
+    shift = b.selection_strength * m.competitiveness * m.dt + REVENUE_TFP_ELASTICITY * m.productivity_change
+    shift -= jensen_gap(shift, np.where(f.alive[:n], revenue, 0.0), cluster, m.n_clusters)[cluster]
+    log_change = (growth + catch_up) * m.dt + shift - (DEMAND_ELASTICITY - 1.0) * cost_change(m, cluster, f.town[:n], f.logprod[:n])
     rr = review_rows(m)
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, MAX_SHOCK_SCALE)
     # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2), mean one in levels
     log_change[rr] += np.sqrt(2.0) * scale * tent(m.stream("growth"), m.activity) - laplace_mean_correction(scale)
     return revenue * np.exp(np.where(f.alive[:n], log_change, 0.0))  # the closed sell nothing
+
+
+def jensen_gap(log_change: np.ndarray, weight: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Per cluster: log of the weighted mean of exp(log_change), less the weighted mean of log_change.
+
+    Firms' own productivity changes and selection move a cluster's demand between its firms: in a
+    CES market (Hsieh & Klenow 2009) a firm that becomes more productive takes share from the
+    others. Their revenue-weighted mean in logs carries what the cluster as a whole gains (R&D,
+    agglomeration, entrants learning); their spread must add nothing. Without this correction the
+    spread alone would raise the cluster's revenue (exp is convex: E[exp(x)] > exp(E[x])), by
+    several points a year at the calibrated productivity volatility. Subtracting the gap leaves
+    sum(weight * exp(log_change)) = sum(weight) * exp(weighted mean of log_change) in each cluster.
+    """
+    total = np.bincount(cluster, weights=weight, minlength=n_clusters)
+    level = np.bincount(cluster, weights=weight * np.exp(log_change), minlength=n_clusters)
+    mean = np.bincount(cluster, weights=weight * log_change, minlength=n_clusters)
+    safe = np.maximum(total, 1e-12)
+    return np.where(total > 0, np.log(np.maximum(level, 1e-300) / safe) - mean / safe, 0.0)
 
 
 def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod: np.ndarray) -> np.ndarray:

@@ -153,17 +153,30 @@ def _desired_revenue(live, cluster, town, revenue, target, efficiency, competiti
                      matchmaking, skilled_wage_share, rent_change, selection, dt, rent_cost_share, wage_change,
                      log_change, k):
     """Log change of each live row's demand before its growth shock (into ``log_change``)."""
+    n_clusters = demand_growth.size
+    total, level, mean = np.zeros(n_clusters), np.zeros(n_clusters), np.zeros(n_clusters)
+    for r in live:  # selection and own productivity change: a reallocation (firm_rules.jensen_gap)
+        c = cluster[r]
+        shift = selection * competitiveness[r] * dt + k.tfp_elasticity * change[r]
+        log_change[r] = shift
+        total[c] += revenue[r]
+        level[c] += revenue[r] * np.exp(shift)
+        mean[c] += revenue[r] * shift
+    gap = np.zeros(n_clusters)
+    for c in range(n_clusters):
+        if total[c] > 0:
+            safe = max(total[c], 1e-12)
+            gap[c] = np.log(max(level[c], 1e-300) / safe) - mean[c] / safe
     for r in live:
         c = cluster[r]
-        growth = demand_growth[c] + selection * competitiveness[r]
-        growth += matchmaking[c] if revenue[r] < k.sme_revenue else 0.0
+        growth = demand_growth[c] + (matchmaking[c] if revenue[r] < k.sme_revenue else 0.0)
         catch_up = 0.0
         if target[r] > revenue[r]:
             catch_up = k.catch_up_rate * np.log(max(target[r], 1e-9) / max(revenue[r], 1e-9))
         skilled_share = skilled_wage_share[c] / efficiency[r]
         # factor costs pass into prices at the markup (firm_rules.cost_change)
         cost_change = k.markup * (rent_cost_share * rent_change[town[r]] + skilled_share * wage_change)
-        log_change[r] = ((growth + catch_up) * dt + k.tfp_elasticity * change[r]
+        log_change[r] = ((growth + catch_up) * dt + (log_change[r] - gap[c])
                          - (k.demand_elasticity - 1.0) * cost_change)
 
 

@@ -17,7 +17,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD, CLUSTERS, town_weights, towns
-from simulation.model.firm_rules import IDLE_COST, absorptive_capacity, efficiency, size_factor
+from simulation.model.firm_rules import (CONSTRAINED_ACCESS, IDLE_COST, MATURE_YEARS, absorptive_capacity, efficiency,
+                                         size_factor)
 from simulation.model.firm_table import FirmTable
 
 SIZE_PRODUCTIVITY_CORRELATION = 0.1  # ASSUMPTION
@@ -103,6 +104,12 @@ def build_population(
         town = rng.choice(len(p), size=n, p=p)
         age_years = np.where(revenue >= ABOVE_SCALE_THRESHOLD, rng.uniform(2, 25, n), rng.exponential(6.0, n))
         age = (age_years * steps_per_year).astype(np.int32)
+        # a 2020 incumbent is one its lenders still carry: its debt is within its credit limit
+        # (firm_rules.credit_limit), or it would have closed before the start
+        capital = behaviour.capital_per_revenue * revenue / utilisation
+        constrained = (age_years < MATURE_YEARS) | (revenue < ABOVE_SCALE_THRESHOLD)
+        limit = behaviour.finance_leverage * np.where(constrained, CONSTRAINED_ACCESS, 1.0) * capital
+        cash = np.maximum(cash, -limit)
         table.append(
             n,
             cluster=c,
@@ -120,7 +127,7 @@ def build_population(
             nominal_last=revenue,
             cash=cash,
             loss_streak=loss_streak,
-            capital=behaviour.capital_per_revenue * revenue / utilisation,
+            capital=capital,
             age=age,
             above_scale=revenue >= ABOVE_SCALE_THRESHOLD,
             rewarded=revenue >= ABOVE_SCALE_THRESHOLD,
