@@ -96,9 +96,14 @@ UNCERTAINTIES: dict[str, tuple[str, str, str]] = {
     "demand.volatility": ("sd of a cluster's own demand-growth surprise, % a year", "ASSUMPTION", "7.2"),
     "demand.persistence": ("AR(1) coefficient of that surprise, per quarter", "ASSUMPTION", "7.2"),
     "demand.io_strength": ("share of a buyer cluster's surprise passed to its suppliers", "ASSUMPTION", "7.2"),
-    "demand.macro_volatility": ("stationary sd of the common city-wide demand factor, % a year (from 0 in 2020)",
+    "demand.macro_volatility": ("stationary sd of the common city-wide demand factor, % a year (stationary from 2020)",
                                 "ASSUMPTION (city growth −1.9 to +10.2 % a year in 2019–2023)", "7.2"),
     "demand.macro_persistence": ("AR(1) coefficient of the common factor, per year", "ASSUMPTION", "7.2"),
+    **{f"demand.macro_shocks.{year}": (
+        "the common factor's start-year state, standardised" if year == 2020
+        else f"the common factor's standardised innovation in {year}",
+        "standard normal by definition; `simulate assimilate` conditions the observed years", "7.2")
+       for year in range(2020, 2026)},
     "prices.ppi": ("national industrial PPI, % on the year before", "A (National Bureau of Statistics)", "7.1"),
     "prices.later": ("PPI of every later year, % (drawn once per replicate)", "ASSUMPTION (a prior, not a forecast)",
                      "7.1"),
