@@ -168,7 +168,7 @@ class RefFirm(mesa.Agent):
             + (self.shift - m.shift_gap[c])
             - (DEMAND_ELASTICITY - 1.0) * MARKUP * (
                 m.rent_cost_share * m.rent_change_list[self.town]
-                + self.skilled_wage_share / math.exp(REVENUE_TFP_ELASTICITY * self.logprod) * m.wage_change
+                + self.skilled_wage_share / math.exp(REVENUE_TFP_ELASTICITY * m.common_productivity) * m.wage_change
             )
         )
         if self.reviewing:  # a mean-one Laplace shock to the log growth rate, once a year
@@ -176,7 +176,7 @@ class RefFirm(mesa.Agent):
             correction = -math.log1p(-scale * scale)  # log E[exp(shock)] of a Laplace shock of this scale
             log_change += math.sqrt(2.0) * scale * m.growth_innovation(self) - correction
         self.wanted = wanted = revenue * math.exp(log_change)
-        self.efficiency = efficiency = math.exp(REVENUE_TFP_ELASTICITY * self.logprod)
+        self.efficiency = efficiency = math.exp(REVENUE_TFP_ELASTICITY * m.common_productivity)  # TFPR is equalised
         need = wanted / efficiency - self.capacity
         if need > 0:
             self.need = need

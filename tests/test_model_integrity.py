@@ -159,8 +159,7 @@ def test_entrants_take_talent_in_order_until_the_pool_is_empty() -> None:
     t = m.towns
     town = int(np.argmax(t.vacancy))
     projects = _projects(m, "ngei", town, 8, ORIGIN_ATTRACTED)
-    logprod = projects["permanent"] + m.common_productivity
-    need = m.talent_per_capacity[CLUSTER_INDEX["ngei"]] * projects["revenue"] / firm_rules.efficiency(logprod) / entry.START_UTILISATION
+    need = m.talent_per_capacity[CLUSTER_INDEX["ngei"]] * projects["revenue"] / m.efficiency() / entry.START_UTILISATION
     t.talent_free[:] = 0.0
     t.talent_free[town] = 3.5 * need[0]  # room for three
     t.vacant[town] = 1e12

@@ -251,7 +251,7 @@ def test_reserved_floor_is_taken_only_by_eligible_clusters_when_expanding() -> N
     town, eligible, _ = _reserved_only_town(m)
     f.cash[:n] = 1e9  # finance never binds
     capacity0 = f.capacity[:n].copy()
-    firm_rules.expand_and_produce(m, 1.5 * firm_rules.efficiency(f.logprod[:n]) * capacity0)  # everyone wants 50 % more
+    firm_rules.expand_and_produce(m, 1.5 * m.efficiency() * capacity0)  # everyone wants 50 % more
     grew = f.capacity[:n] - capacity0
     in_town = f.town[:n] == town
     mine = in_town & (f.cluster[:n] == eligible)

@@ -76,7 +76,7 @@ def check_state(m: ClusterModel) -> None:
         assert (getattr(f, name)[:n] >= 0).all(), name
     for name in ("revenue", "capacity"):
         assert (getattr(f, name)[:n][~alive] == 0).all(), name
-    assert (f.revenue[:n] <= efficiency(f.logprod[:n]) * f.capacity[:n] * (1 + 1e-9) + 1e-12).all()
+    assert (f.revenue[:n] <= efficiency(m.common_productivity) * f.capacity[:n] * (1 + 1e-9) + 1e-12).all()
     assert (f.age[:n] >= 0).all() and (f.loss_streak[:n] >= 0).all()
     assert f.n_alive > 0
 

@@ -73,7 +73,7 @@ def admit(m: ClusterModel, entrants: dict, group: str = "spinoffs") -> np.ndarra
     cluster, town = entrants["cluster"], entrants["town"].copy()
     transient = entrants.get("transient", np.zeros(k))
     logprod = entrants["permanent"] + transient + m.common_productivity
-    capacity = entrants["revenue"] / m.efficiency(logprod) / START_UTILISATION
+    capacity = entrants["revenue"] / m.efficiency() / START_UTILISATION
     floor = m.floor_per_capacity[cluster] * capacity
     talent = m.talent_per_capacity[cluster] * capacity
     mobile = (entrants["origin"] == ORIGIN_ATTRACTED) | (entrants["origin"] == ORIGIN_EXTERNAL)
@@ -118,7 +118,7 @@ def admit(m: ClusterModel, entrants: dict, group: str = "spinoffs") -> np.ndarra
     sel = admitted
     b = m.p.behaviour
     rev = entrants["revenue"][sel]
-    cap_rev = m.efficiency(logprod[sel]) * capacity[sel]
+    cap_rev = m.efficiency() * capacity[sel]
     rows = m.firms.append(
         int(sel.sum()),
         cluster=cluster[sel],

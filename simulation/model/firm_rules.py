@@ -61,11 +61,17 @@ def absorptive_capacity(permanent: np.ndarray) -> np.ndarray:
     return 2.0 / (1.0 + np.exp(-permanent / 0.5))
 
 
-def efficiency(logprod: np.ndarray) -> np.ndarray:
-    """Revenue a unit of capacity yields at full use: TFP raises output one for one and lowers its
-    price, so revenue rises by (sigma - 1) / sigma of a log-TFP change, on the capacity side as on
-    the demand side (Hsieh & Klenow 2009)."""
-    return np.exp(REVENUE_TFP_ELASTICITY * logprod)
+def efficiency(common_productivity: float) -> float:
+    """Real revenue a unit of capacity yields at full use, the same for every firm.
+
+    In a CES market with a constant markup, revenue per unit of input (TFPR) is equalised across
+    an industry's firms (Hsieh & Klenow 2009): a firm with higher TFP sells more at a lower price
+    and needs proportionally more floor, talent and capital to do it. So a firm's own productivity
+    moves its demand (:func:`desired_revenue`), not its inputs per yuan; only the common drift,
+    which lowers real unit costs everywhere, raises real revenue per unit of capacity, by
+    (sigma - 1) / sigma of the log-TFP change.
+    """
+    return float(np.exp(REVENUE_TFP_ELASTICITY * common_productivity))
 
 
 def is_above_scale(m: ClusterModel, revenue: np.ndarray, cluster: np.ndarray) -> np.ndarray:
@@ -161,7 +167,7 @@ def desired_revenue(m: ClusterModel) -> np.ndarray:
     # selection and own productivity change move demand between a cluster's firms (see jensen_gap)
     shift = b.selection_strength * m.competitiveness * m.dt + REVENUE_TFP_ELASTICITY * m.productivity_change
     shift -= jensen_gap(shift, np.where(f.alive[:n], revenue, 0.0), cluster, m.n_clusters)[cluster]
-    log_change = (growth + catch_up) * m.dt + shift - (DEMAND_ELASTICITY - 1.0) * cost_change(m, cluster, f.town[:n], f.logprod[:n])
+    log_change = (growth + catch_up) * m.dt + shift - (DEMAND_ELASTICITY - 1.0) * cost_change(m, cluster, f.town[:n])
     rr = review_rows(m)
     scale = np.clip(b.growth_shock_scale * size_factor(revenue[rr], b), 0.01, MAX_SHOCK_SCALE)
     # log growth rates are Laplace around the expected growth (scale s: variance 2 s^2), mean one in levels
@@ -187,14 +193,14 @@ def jensen_gap(log_change: np.ndarray, weight: np.ndarray, cluster: np.ndarray, 
     return np.where(total > 0, np.log(np.maximum(level, 1e-300) / safe) - mean / safe, 0.0)
 
 
-def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray, logprod: np.ndarray) -> np.ndarray:
+def cost_change(m: ClusterModel, cluster: np.ndarray, town: np.ndarray) -> np.ndarray:
     """This step's change in each firm's unit cost from factor prices, as a share of its revenue.
 
     Rent: ``rent_cost_share`` of revenue at 2020 rents, times the change in log rent. Skilled wages:
-    the firm's skilled wage bill per yuan of revenue (fewer workers per yuan where it is more
-    efficient), times the change in log(1 + premium). Times the markup: the change in unit cost.
+    the skilled wage bill per yuan of revenue (falling with the common drift, the same for every
+    firm of a cluster: see :func:`efficiency`), times the change in log(1 + premium). Times the markup: the change in unit cost.
     """
-    skilled_share = m.skilled_wage_share[cluster] / efficiency(logprod)
+    skilled_share = m.skilled_wage_share[cluster] / efficiency(m.common_productivity)
     # at a constant markup sigma / (sigma - 1) the price moves with unit cost, and a cost that is a
     # share s of revenue is a share s * sigma / (sigma - 1) of unit cost
     return MARKUP * (m.p.land.rent_cost_share * m.rent_change[town] + skilled_share * m.wage_change)
@@ -212,7 +218,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
     """Expand capacity towards demand within floor, talent and finance; shed idle capacity."""
     f, b, t, n = m.firms, m.p.behaviour, m.towns, m.firms.n
     cluster, town = f.cluster[:n], f.town[:n]
-    eff = efficiency(f.logprod[:n])
+    eff = np.full(n, efficiency(m.common_productivity))
     need = wanted / eff - f.capacity[:n]
     grow = np.flatnonzero((need > 0) & f.alive[:n])
     if grow.size:
@@ -268,7 +274,7 @@ def account_and_exit(m: ClusterModel) -> np.ndarray:
     alive = f.alive[:n]
     revenue = f.revenue[:n]
     cluster = f.cluster[:n]
-    utilisation = revenue / np.maximum(efficiency(f.logprod[:n]) * f.capacity[:n], 1e-12)
+    utilisation = revenue / np.maximum(efficiency(m.common_productivity) * f.capacity[:n], 1e-12)
     margin = (
         b.base_margin
         + m.rd_intensity[cluster]

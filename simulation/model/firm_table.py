@@ -49,7 +49,7 @@ COLUMNS: dict[str, type] = {
 #: per-firm values the rules keep between steps that are not the firm's own state (the model's
 #: views ``relative_productivity``, ``productivity_change`` and ``competitiveness``)
 SCRATCH: dict[str, type] = {"relative": np.float64, "productivity_change": np.float64, "competitiveness": np.float64,
-                            "efficiency": np.float64}  # efficiency: exp of revenue-TFP, set by the compiled rules
+                            "efficiency": np.float64}  # efficiency: revenue per unit of capacity, set by the compiled rules
 
 ORIGIN_INITIAL, ORIGIN_SPINOFF, ORIGIN_ATTRACTED, ORIGIN_EXTERNAL = 0, 1, 2, 3
 

@@ -20,7 +20,8 @@ order, as ``np.bincount`` takes them, so town and cluster totals agree exactly. 
 the last bits: ``exp``, ``log`` and ``**`` (numba calls the C library, NumPy its own SIMD loops) and
 the one total NumPy sums pairwise (skilled workers wanted and not found).
 
-A firm's efficiency, ``exp((sigma - 1) / sigma * log-TFP)``, is computed once a step, where
+Efficiency (real revenue per unit of capacity, ``exp((sigma - 1) / sigma * common drift)``, the same
+for every firm: :func:`simulation.model.firm_rules.efficiency`) is computed once a step, where
 productivity changes, and kept in the table's ``efficiency`` column for the rules that follow.
 
 Rules without a per-firm loop worth compiling (R&D grants: a ranking over this step's reviewers;
@@ -129,7 +130,7 @@ def _productivity(live, cluster, town, rd, rd_base, knowledge, absorptive, perma
     for r in live:
         competitiveness[r] = relative[r] - means[cluster[r]]
         logprod[r] = relative[r] + common
-        efficiency[r] = np.exp(k.tfp_elasticity * logprod[r])  # until productivity changes next step
+        efficiency[r] = np.exp(k.tfp_elasticity * common)  # the same for every firm (firm_rules.efficiency)
 
 
 # --- desired revenue ---------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def build_population(
         cash = revenue * (CASH_START + CASH_YEARS * margin)
         losing = margin < 0
         loss_streak = np.where(losing, rng.integers(0, 4, n), 0).astype(np.int32)
-        capacity = revenue / efficiency(logprod) / utilisation
+        capacity = revenue / efficiency(0.0) / utilisation  # 2020: the common drift starts at 0
         p = where[:, c] / where[:, c].sum()
         town = rng.choice(len(p), size=n, p=p)
         age_years = np.where(revenue >= ABOVE_SCALE_THRESHOLD, rng.uniform(2, 25, n), rng.exponential(6.0, n))

@@ -319,8 +319,9 @@ class ClusterModel(mesa.Model):
         """The random stream of one mechanism at the current step (see streams.py)."""
         return self.streams.get(purpose, self.steps)
 
-    def efficiency(self, logprod: np.ndarray) -> np.ndarray:
-        return efficiency(logprod)
+    def efficiency(self) -> float:
+        """Real revenue a unit of capacity yields at full use now (firm_rules.efficiency)."""
+        return efficiency(self.common_productivity)
 
     def finance_constrained(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Young and below-scale firms borrow less (credit access ``CONSTRAINED_ACCESS``)."""
