@@ -99,6 +99,9 @@ UNCERTAINTIES: dict[str, tuple[str, str, str]] = {
     "demand.macro_volatility": ("stationary sd of the common city-wide demand factor, % a year (stationary from 2020)",
                                 "ASSUMPTION (city growth −1.9 to +10.2 % a year in 2019–2023)", "7.2"),
     "demand.macro_persistence": ("AR(1) coefficient of the common factor, per year", "ASSUMPTION", "7.2"),
+    "baseline.shutdown_shortfall": ("% by which the manufacturing clusters' end-2020 run-rate exceeded their 2020 "
+                                    "annual figures (the first-quarter shutdown)",
+                                    "ASSUMPTION (city value added −1.1 % in 2020 after +7.8 % in 2019, city.csv)", "5"),
     **{f"demand.macro_shocks.{year}": (
         "the common factor's start-year state, standardised" if year == 2020
         else f"the common factor's standardised innovation in {year}",

@@ -857,13 +857,42 @@ def test_demand_innovations_are_not_recycled_between_steps() -> None:
         assert not np.allclose(later[:6], now[4:])
 
 
-def test_the_baseline_expects_a_2021_rebound_in_manufacturing_only() -> None:
+def test_the_start_is_the_end_2020_run_rate_and_2020_is_recorded_as_its_annual_figure() -> None:
+    """The model starts at the end of 2020: half a year of trend growth above the 2020 averages,
+    plus the shutdown shortfall in manufacturing only; the first recorded row and the 2021
+    comparison base are the 2020 annual figures, and the baseline names no 2021 event."""
     m = make(seed=2, base=("simulation.below_scale_ratio=0.1",))
-    effects = _model_event_effects(m)
-    in_2021 = np.arange(m.n_steps) < m.steps_per_year
-    rebound = [CLUSTER_INDEX[c] for c in ("ngei", "hem", "tex", "food", "mat", "ene", "semi", "other")]
-    assert np.all(effects[np.ix_(in_2021, rebound)] > 0.019)  # 2-9 % a year during 2021
-    assert np.all(effects[np.ix_(in_2021, rebound)] < 0.091)
-    np.testing.assert_allclose(effects[~in_2021], 0.0, atol=1e-12)  # nothing after 2021
-    untouched = [CLUSTER_INDEX["soft"], CLUSTER_INDEX["bio"]]
-    np.testing.assert_allclose(effects[:, untouched], 0.0, atol=1e-12)
+    f, n = m.firms, m.firms.n
+    assert m.p.shocks.events == {}
+    ratio = m.run_rate_2020()
+    trend = np.array([getattr(m.p.demand.growth, c) for c in CLUSTERS]) / 100.0
+    short = m.p.baseline.shutdown_shortfall / 100.0
+    assert 0.02 <= short <= 0.09
+    for c in CLUSTERS:
+        k = CLUSTER_INDEX[c]
+        expected = np.exp(0.5 * trend[k]) * (1.0 if c in ("soft", "bio") else 1.0 + short)
+        assert ratio[k] == pytest.approx(expected)
+        rows = np.flatnonzero(f.cluster[:n] == k)
+        np.testing.assert_allclose(f.revenue[rows], ratio[k] * f.revenue_last[rows])
+    revenue = m.recorder.cluster[0, :, list(CLUSTER_METRICS).index("revenue_real")]
+    annual = np.bincount(f.cluster[:n], weights=np.where(f.above_scale[:n], f.revenue_last[:n], 0.0), minlength=len(CLUSTERS))
+    np.testing.assert_allclose(revenue, annual / 100.0)  # 亿元 of 2020 annual revenue of above-scale firms
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_a_more_productive_firm_needs_proportionally_more_inputs(kernels: str) -> None:
+    """TFPR is equalised (Hsieh & Klenow 2009): two firms that want the same revenue need the same
+    capacity, whatever their own productivity; only the common drift changes revenue per unit."""
+    m = ClusterModel(rng=5, firm_agents=False, kernels=kernels)
+    for _ in range(5):
+        m.step()
+    f, n = m.firms, m.firms.n
+    live = np.flatnonzero(f.alive[:n])
+    assert f.logprod[live].std() > 0.3  # firms' productivity differs a lot ...
+    expected = np.exp(firm_rules.REVENUE_TFP_ELASTICITY * m.common_productivity)
+    assert m.efficiency() == pytest.approx(expected) and expected > 1.0  # ... their efficiency does not
+    if kernels == "numba":  # the column is set where productivity is (this step's entrants: next step)
+        settled = live[f.birth_step[live] < m.steps]
+        np.testing.assert_allclose(f.efficiency[settled], expected, rtol=1e-12)
+    # nobody sells more than its capacity yields at the common efficiency
+    assert (f.revenue[live] <= expected * f.capacity[live] * (1 + 1e-9)).all()

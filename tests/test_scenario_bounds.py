@@ -48,7 +48,8 @@ def test_the_walk_finds_the_keys_of_every_table() -> None:
     found = {".".join(k) for k in KEYS}
     assert {"levers.agencies.budget", "levers.land.min_project_mu", "levers.funds.ic.max_ticket",
             "uncertainties.baseline.revenue_2020.semi", "uncertainties.policy.promotion_effect",
-            "uncertainties.shocks.events.rebound_2021_ngei.start", "simulation.below_scale_ratio"} <= found
+            "uncertainties.baseline.shutdown_shortfall", "uncertainties.demand.macro_shocks.2022",
+            "simulation.below_scale_ratio"} <= found
     assert len(found) > 150
 
 

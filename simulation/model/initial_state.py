@@ -76,8 +76,17 @@ def build_population(
     steps_per_year: int,
     rng: np.random.Generator,
     rd_intensity: np.ndarray,
+    run_rate: np.ndarray | None = None,
 ) -> None:
+    """The 2020 firms of every cluster, from the 2020 annual figures.
+
+    A firm's drawn revenue is its 2020 annual figure, the statistics' base for 2021
+    (``revenue_last``, ``nominal_last``) and its 2020 above-scale status. The model starts at the end
+    of 2020, when each cluster ran at ``run_rate`` (a factor per cluster, default 1) times its 2020
+    average: the firm's revenue, capacity, capital, R&D and cash are set from that run-rate.
+    """
     where = location_weights()
+    run_rate = np.ones(len(CLUSTERS)) if run_rate is None else run_rate
     sd_transient = behaviour.productivity_volatility / np.sqrt(max(1e-9, 1.0 - behaviour.productivity_persistence**2))
     for c, cid in enumerate(CLUSTERS):
         total = getattr(baseline.revenue_2020, cid) * 100.0  # 亿 -> M CNY
@@ -96,17 +105,18 @@ def build_population(
         # their cash shows what their margins have added or taken over the last years
         margin = (behaviour.base_margin + behaviour.margin_slope * logprod  # logprod's weighted mean is 0
                   - IDLE_COST * (1.0 - utilisation))
-        cash = revenue * (CASH_START + CASH_YEARS * margin)
+        state = revenue * run_rate[c]  # the end-2020 run-rate; ``revenue`` stays the 2020 annual figure
+        cash = state * (CASH_START + CASH_YEARS * margin)
         losing = margin < 0
         loss_streak = np.where(losing, rng.integers(0, 4, n), 0).astype(np.int32)
-        capacity = revenue / efficiency(0.0) / utilisation  # 2020: the common drift starts at 0
+        capacity = state / efficiency(0.0) / utilisation  # 2020: the common drift starts at 0
         p = where[:, c] / where[:, c].sum()
         town = rng.choice(len(p), size=n, p=p)
         age_years = np.where(revenue >= ABOVE_SCALE_THRESHOLD, rng.uniform(2, 25, n), rng.exponential(6.0, n))
         age = (age_years * steps_per_year).astype(np.int32)
         # a 2020 incumbent is one its lenders still carry: its debt is within its credit limit
         # (firm_rules.credit_limit), or it would have closed before the start
-        capital = behaviour.capital_per_revenue * revenue / utilisation
+        capital = behaviour.capital_per_revenue * state / utilisation
         constrained = (age_years < MATURE_YEARS) | (revenue < ABOVE_SCALE_THRESHOLD)
         limit = behaviour.finance_leverage * np.where(constrained, CONSTRAINED_ACCESS, 1.0) * capital
         cash = np.maximum(cash, -limit)
@@ -114,15 +124,15 @@ def build_population(
             n,
             cluster=c,
             town=town,
-            revenue=revenue,
+            revenue=state,
             capacity=capacity,
             prod_permanent=permanent,
             prod_transient=transient,
             absorptive=absorptive_capacity(permanent),
             knowledge=1.0,
             logprod=logprod,
-            rd=rd_intensity[c] * revenue,
-            rd_base=rd_intensity[c] * revenue,
+            rd=rd_intensity[c] * state,
+            rd_base=rd_intensity[c] * state,
             revenue_last=revenue,  # the drawn revenue is the firm's 2020 annual figure (2020 prices)
             nominal_last=revenue,
             cash=cash,
@@ -141,27 +151,30 @@ def _productivity(
     """Permanent and transient log-TFP of incumbents, rank-correlated with size.
 
     Incumbents in 2020 are survivors of selection on their long-run productivity: a firm whose
-    *permanent* log-TFP is more than base_margin / margin_slope below the mean of the untruncated
-    distribution (0) could never cover its costs and would have exited, so such draws are redrawn
-    (a truncated distribution). The transient part is free: firms that are having a bad spell make
-    losses in 2020 (loss-makers are a normal part of an industrial population) and carry on while
-    they can finance them.
+    *permanent* log-TFP is more than base_margin / margin_slope below its cluster's revenue-weighted
+    mean (the 0 of the model's log-TFP once shifted, see build_population) could never cover its
+    costs and would have exited, so such draws are redrawn (a truncated distribution; the mean
+    moves with the redraws, so the line is recomputed each round). The transient part is free:
+    firms that are having a bad spell make losses in 2020 (loss-makers are a normal part of an
+    industrial population) and carry on while they can finance them.
     """
     n = revenue.size
     log_size = np.log(revenue)
     z_size = (log_size - log_size.mean()) / max(log_size.std(), 1e-9)
     rho = SIZE_PRODUCTIVITY_CORRELATION
-    floor = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9)
+    break_even = -behaviour.base_margin / max(behaviour.margin_slope, 1e-9)
     permanent = np.empty(n)
     transient = np.empty(n)
     todo = np.arange(n)
+    floor = break_even
     for _ in range(100):
         k = todo.size
         permanent[todo] = behaviour.productivity_dispersion * (
             rho * z_size[todo] + np.sqrt(1 - rho**2) * rng.standard_normal(k)
         )
         transient[todo] = sd_transient * size_factor(revenue[todo], behaviour) * rng.standard_normal(k)
-        todo = todo[permanent[todo] < floor]
+        floor = break_even + np.average(permanent + transient, weights=revenue)  # against the shifted mean
+        todo = np.flatnonzero(permanent < floor)
         if todo.size == 0:
             break
     return permanent, transient

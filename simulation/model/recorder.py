@@ -64,6 +64,8 @@ class Recorder:
         rev_all, rev_above, firms, firms_above, capacity = (
             m.cells.revenue, m.cells.revenue_above, m.cells.firms, m.cells.firms_above, m.cells.capacity
         )
+        if m.steps == 0:  # the start row holds the 2020 annual figures, the base of every growth rate
+            rev_all, rev_above = self._revenue_2020()
 
         cap_c = capacity.sum(axis=1)
         emp_c = cap_c * m.employees_per_capacity
@@ -128,6 +130,21 @@ class Recorder:
         for j, name in enumerate(CITY_METRICS):
             self.city[r, j] = city_values[name]
         self._row += 1
+
+    def _revenue_2020(self) -> tuple[np.ndarray, np.ndarray]:
+        """(cluster, town) sums of the firms' 2020 annual revenue, all and above scale.
+
+        The model starts at the end-2020 run-rate (``ClusterModel.run_rate_2020``); the policy's
+        targets and the statistics compare annual figures, so 2020 is recorded as its annual figure.
+        """
+        m, f, n = self.m, self.m.firms, self.m.firms.n
+        C, T = m.n_clusters, m.towns.n
+        cell = f.cluster[:n] * T + f.town[:n]
+        alive = f.alive[:n]
+        annual = np.where(alive, f.revenue_last[:n], 0.0)
+        above = np.where(f.above_scale[:n], annual, 0.0)
+        return (np.bincount(cell, weights=annual, minlength=C * T).reshape(C, T),
+                np.bincount(cell, weights=above, minlength=C * T).reshape(C, T))
 
     def _year_statistics(self) -> dict[str, np.ndarray]:
         """The calendar year just ended on the statistics' basis; then start the next year's accounts."""

@@ -221,6 +221,9 @@ ClusterGrowth = per_cluster("ClusterGrowth", uncertain(ge=-50.0, le=100.0))
 class Baseline(Section):
     revenue_2020: ClusterRevenue
     abovescale_firms_2020: ClusterFirms
+    # % by which the manufacturing clusters' end-2020 run-rate exceeded their 2020 annual figures
+    # (the first-quarter 2020 shutdown depressed the year, not its end)
+    shutdown_shortfall: uncertain(ge=0.0, le=50.0) = 0.0
 
     @model_validator(mode="after")
     def _firms_in_the_city(self) -> Baseline:
