@@ -96,7 +96,7 @@ MOMENT_IDS: tuple[str, ...] = (
 class FirmPanel:
     """Every firm of a run after every step: rows are firms (firm-table rows), axis 0 is the step.
 
-    Step 0 is the start state; a firm not yet born or already gone has ``alive`` False and revenue 0.
+    Step 0 is the start (revenue: the 2020 annual figures); a firm not yet born or already gone has ``alive`` False and revenue 0.
     """
 
     start_year: int
@@ -338,7 +338,7 @@ def firm_moments(panel: FirmPanel) -> dict[str, float]:
     y = DATA_YEAR - panel.start_year  # simulated year y is row y - 1 of `annual`
     if 1 <= y <= annual.shape[0]:
         now = annual[y - 1]
-        # the previous year: the start state for the first simulated year, else its mean
+        # the previous year: the start row (the 2020 annual figures) for the first simulated year, else its mean
         before = panel.revenue[0] if y == 1 else np.nan_to_num(annual[y - 2])
         existed = before > 0
         comparable = np.isfinite(now) & (now >= ABOVE_SCALE_THRESHOLD) & existed

@@ -48,7 +48,9 @@ def run_panel(spec: ScenarioSpec, seed: int) -> tuple[FirmPanel, ReplicateResult
     model = ClusterModel(spec, rng=int(seed), firm_agents=False)
     f = model.firms
     n_initial = f.n
-    revenue, alive, logprod = [f.revenue[: f.n].copy()], [f.alive[: f.n].copy()], [f.logprod[: f.n].copy()]
+    # row 0 holds each firm's 2020 annual revenue (the statistics' base), as the recorder's start row
+    # does; the model's own start state is the end-2020 run-rate (ClusterModel.run_rate_2020)
+    revenue, alive, logprod = [f.revenue_last[: f.n].copy()], [f.alive[: f.n].copy()], [f.logprod[: f.n].copy()]
     for _ in range(model.n_steps):
         model.step()
         revenue.append(f.revenue[: f.n].copy())
