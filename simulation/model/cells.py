@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 
+def by_cell(m: ClusterModel, weights: np.ndarray) -> np.ndarray:
+    """(cluster, town) sums of a per-row quantity over rows 0..n of the firm table."""
+    f, n = m.firms, m.firms.n
+    C, T = m.n_clusters, m.towns.n
+    return np.bincount(f.cluster[:n] * T + f.town[:n], weights=weights, minlength=C * T).reshape(C, T)
+
+
 def aggregate(m: ClusterModel) -> SimpleNamespace:
     """(cluster, town) arrays of real revenue, above-scale revenue, firms, above-scale firms, capacity, floor."""
     f, n = m.firms, m.firms.n
@@ -27,18 +34,13 @@ def aggregate(m: ClusterModel) -> SimpleNamespace:
         cell_sums(f.live, f.cluster, f.town, f.revenue, f.capacity, f.alive, f.above_scale, T, out)
         revenue, revenue_above, firms, firms_above, capacity = (part.reshape(C, T) for part in out)
     else:
-        cell = f.cluster[:n] * T + f.town[:n]
         alive = f.alive[:n]
         above = alive & f.above_scale[:n]
-
-        def sums(weights: np.ndarray) -> np.ndarray:
-            return np.bincount(cell, weights=weights, minlength=C * T).reshape(C, T)
-
-        capacity = sums(f.capacity[:n])
-        revenue = sums(f.revenue[:n])
-        revenue_above = sums(np.where(above, f.revenue[:n], 0.0))
-        firms = sums(alive.astype(np.float64))
-        firms_above = sums(above.astype(np.float64))
+        capacity = by_cell(m, f.capacity[:n])
+        revenue = by_cell(m, f.revenue[:n])
+        revenue_above = by_cell(m, np.where(above, f.revenue[:n], 0.0))
+        firms = by_cell(m, alive.astype(np.float64))
+        firms_above = by_cell(m, above.astype(np.float64))
     floor = capacity * m.floor_per_capacity[:, None]
     return SimpleNamespace(
         revenue=revenue,

@@ -218,7 +218,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
     """Expand capacity towards demand within floor, talent and finance; shed idle capacity."""
     f, b, t, n = m.firms, m.p.behaviour, m.towns, m.firms.n
     cluster, town = f.cluster[:n], f.town[:n]
-    eff = np.full(n, efficiency(m.common_productivity))
+    eff = efficiency(m.common_productivity)  # the same for every firm
     need = wanted / eff - f.capacity[:n]
     grow = np.flatnonzero((need > 0) & f.alive[:n])
     if grow.size:
@@ -228,7 +228,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
         floor_frac = floor_got.sum(axis=1) / floor_req
         talent_req = m.talent_per_capacity[c] * dx
         talent_frac = pro_rata(talent_req, tw, t.talent_free) / np.maximum(talent_req, 1e-12)
-        invest_req = b.capital_per_revenue * dx * eff[grow]
+        invest_req = b.capital_per_revenue * dx * eff
         available = np.maximum(f.cash[grow] + credit_limit(m, grow), 0.0)
         finance_frac = np.clip(available / np.maximum(invest_req, 1e-12), 0.0, 1.0)
         frac = np.minimum(np.minimum(floor_frac, talent_frac), finance_frac)
@@ -237,7 +237,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
         m.talent_unfilled += float((talent_req * np.maximum(np.minimum(floor_frac, finance_frac) - talent_frac, 0.0)).sum())
         floor_market.take(t, tw, floor_got * (frac / np.maximum(floor_frac, 1e-300))[:, None])
         t.talent_free -= np.bincount(tw, weights=m.talent_per_capacity[c] * added, minlength=t.n)
-        spend = b.capital_per_revenue * added * eff[grow]
+        spend = b.capital_per_revenue * added * eff
         f.cash[grow] -= spend
         f.capital[grow] += spend
         f.capacity[grow] += added
@@ -245,7 +245,7 @@ def expand_and_produce(m: ClusterModel, wanted: np.ndarray) -> None:
     utilisation = wanted / np.maximum(eff * capacity, 1e-12)
     shrink = np.flatnonzero((utilisation < SHRINK_UTILISATION) & f.alive[:n])
     if shrink.size:
-        excess = capacity[shrink] - wanted[shrink] / eff[shrink] / 0.85
+        excess = capacity[shrink] - wanted[shrink] / eff / 0.85
         shed = SHRINK_SPEED * m.dt * np.maximum(excess, 0.0)
         release_inputs(m, shrink, shed)
         # the shed capacity's capital is written off (sold for scrap)

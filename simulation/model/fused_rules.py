@@ -127,10 +127,11 @@ def _productivity(live, cluster, town, rd, rd_base, knowledge, absorptive, perma
         sums[c] += revenue[r] * value
     for c in range(means.size):
         means[c] = sums[c] / max(totals[c], 1e-12)
+    eff = np.exp(k.tfp_elasticity * common)  # the same for every firm (firm_rules.efficiency)
     for r in live:
         competitiveness[r] = relative[r] - means[cluster[r]]
         logprod[r] = relative[r] + common
-        efficiency[r] = np.exp(k.tfp_elasticity * common)  # the same for every firm (firm_rules.efficiency)
+        efficiency[r] = eff
 
 
 # --- desired revenue ---------------------------------------------------------------------------

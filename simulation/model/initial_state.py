@@ -76,17 +76,16 @@ def build_population(
     steps_per_year: int,
     rng: np.random.Generator,
     rd_intensity: np.ndarray,
-    run_rate: np.ndarray | None = None,
+    run_rate: np.ndarray,
 ) -> None:
     """The 2020 firms of every cluster, from the 2020 annual figures.
 
     A firm's drawn revenue is its 2020 annual figure, the statistics' base for 2021
     (``revenue_last``, ``nominal_last``) and its 2020 above-scale status. The model starts at the end
-    of 2020, when each cluster ran at ``run_rate`` (a factor per cluster, default 1) times its 2020
+    of 2020, when each cluster ran at ``run_rate`` (a factor per cluster) times its 2020
     average: the firm's revenue, capacity, capital, R&D and cash are set from that run-rate.
     """
     where = location_weights()
-    run_rate = np.ones(len(CLUSTERS)) if run_rate is None else run_rate
     sd_transient = behaviour.productivity_volatility / np.sqrt(max(1e-9, 1.0 - behaviour.productivity_persistence**2))
     for c, cid in enumerate(CLUSTERS):
         total = getattr(baseline.revenue_2020, cid) * 100.0  # 亿 -> M CNY

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.datapack import ABOVE_SCALE_THRESHOLD
+from simulation.model import cells
 from simulation.model.ledger import PROGRAMME_INDEX, PROGRAMMES
 from simulation.model.results import CITY_METRICS, CLUSTER_METRICS, TOWN_METRICS, ReplicateResult
 
@@ -138,13 +139,8 @@ class Recorder:
         targets and the statistics compare annual figures, so 2020 is recorded as its annual figure.
         """
         m, f, n = self.m, self.m.firms, self.m.firms.n
-        C, T = m.n_clusters, m.towns.n
-        cell = f.cluster[:n] * T + f.town[:n]
-        alive = f.alive[:n]
-        annual = np.where(alive, f.revenue_last[:n], 0.0)
-        above = np.where(f.above_scale[:n], annual, 0.0)
-        return (np.bincount(cell, weights=annual, minlength=C * T).reshape(C, T),
-                np.bincount(cell, weights=above, minlength=C * T).reshape(C, T))
+        annual = np.where(f.alive[:n], f.revenue_last[:n], 0.0)
+        return cells.by_cell(m, annual), cells.by_cell(m, np.where(f.above_scale[:n], annual, 0.0))
 
     def _year_statistics(self) -> dict[str, np.ndarray]:
         """The calendar year just ended on the statistics' basis; then start the next year's accounts."""
