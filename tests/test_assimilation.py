@@ -47,15 +47,54 @@ def test_abc_recovers_a_known_parameter_and_narrows_the_prior() -> None:
     assert all(0 < g["acceptance_rate"] <= 1.0 and g["effective_sample_size"] > 1 for g in result.generations)
 
 
-def test_the_same_seed_gives_the_same_posterior_on_any_number_of_workers() -> None:
-    settings = Settings(population=20, max_generations=2, seed=7)
+class Drowned:
+    """theta shows in one figure; fifteen more figures are noise and a second unknown shows in none."""
+
+    keys = ["theta", "nuisance"]
+    priors = [parse_distribution({"dist": "uniform", "low": -5.0, "high": 5.0})] * 2
+
+    def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
+        theta = self.priors[0].ppf(parameters["q00"])
+        figures = {"x": float(theta + 0.5 * np.random.standard_normal())}
+        figures.update({f"noise{i}": float(np.random.standard_normal()) for i in range(15)})
+        return figures
+
+
+def test_regression_summaries_hear_the_one_informative_figure_among_noise() -> None:
+    """Semi-automatic ABC (Fearnhead & Prangle 2012): the regression weighs figures by what they tell."""
+    observed = {"x": 2.0, **{f"noise{i}": 0.0 for i in range(15)}}
+    width = {}
+    for summary in ("figures", "regression"):
+        settings = Settings(population=50, max_generations=1, epsilon_quantile=0.05, seed=3, summary=summary, pilot=400)
+        theta = run_abc(Drowned(), observed, settings).values[:, 0]
+        low, median, high = np.percentile(theta, [5, 50, 95])
+        width[summary] = high - low
+        if summary == "regression":
+            assert abs(median - 2.0) < 0.6
+    assert width["regression"] < 0.5 * width["figures"]  # prior 90 % width: 9
+
+
+def test_an_unknown_summary_is_a_one_line_user_error(tmp_path: Path) -> None:
+    text = (ROOT / "experiments" / "assimilate.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "assimilate.toml"
+    bad.write_text(text.replace('"../scenarios/baseline.toml"', json.dumps(str(BASELINE)))
+                   .replace('summary = "figures"', 'summary = "lasso"'), encoding="utf-8")
+    result = CliRunner().invoke(main, ["assimilate", str(bad), "--through", "2021"])
+    assert result.exit_code == 2
+    assert "assimilate.toml: abc: summary must be one of figures, regression; got 'lasso'" in result.output
+
+
+@pytest.mark.parametrize("summary", ["figures", "regression"])
+def test_the_same_seed_gives_the_same_posterior_on_any_number_of_workers(summary: str) -> None:
+    settings = Settings(population=20, max_generations=2, seed=7, summary=summary, pilot=60)
     one = run_abc(NormalMean(), {"x": 1.0}, settings, workers=1)
     two = run_abc(NormalMean(), {"x": 1.0}, settings, workers=2)
     again = run_abc(NormalMean(), {"x": 1.0}, settings, workers=1)
     for other in (two, again):
         np.testing.assert_array_equal(one.values, other.values)
         np.testing.assert_array_equal(one.weights, other.weights)
-    different = run_abc(NormalMean(), {"x": 1.0}, Settings(population=20, max_generations=2, seed=8))
+    different = run_abc(NormalMean(), {"x": 1.0}, Settings(population=20, max_generations=2, seed=8, summary=summary,
+                                                              pilot=60))
     assert not np.array_equal(one.values, different.values)
 
 

@@ -9,9 +9,11 @@ the scenario does not list has the model's default prior, a standard normal.
 For a proposed particle the model runs once (every other uncertain value drawn, as in any run,
 from a seed the task's generator gives) to the last assimilated year, and reports the observed
 figures on the statistics' basis (:mod:`simulation.assimilation.observables`). The distance is
-pyabc's adaptive p-norm (Prangle 2017: each statistic scaled by its spread among the simulations,
-refitted every generation), the tolerance the ``epsilon_quantile`` of the last generation's
-distances (pyabc's ``QuantileEpsilon``; the first from a sample of the prior). Stops after
+pyabc's adaptive p-norm on the figures (Prangle 2017: each scaled by its spread among the
+simulations, refitted every generation) or, with ``summary="regression"``, the Euclidean distance
+between the unknowns a linear regression predicts from them (:func:`_distance`); the tolerance is
+the ``epsilon_quantile`` of the last generation's distances (pyabc's ``QuantileEpsilon``; the first
+from a sample of ``pilot`` prior simulations). Stops after
 ``max_generations`` or when fewer than ``min_acceptance_rate`` of the proposals are accepted.
 
 One generation with a small quantile is rejection ABC: the particles are the prior draws whose
@@ -47,6 +49,9 @@ from simulation.scenario.schema import ScenarioSpec
 STANDARD_NORMAL = {"dist": "normal", "mean": 0.0, "sd": 1.0}
 
 
+SUMMARIES = ("figures", "regression")
+
+
 @dataclass(frozen=True)
 class Settings:
     population: int = 200
@@ -54,6 +59,8 @@ class Settings:
     min_acceptance_rate: float = 0.02
     epsilon_quantile: float = 0.5  # the tolerance: this quantile of the distances (0.5: pyabc's median epsilon)
     seed: int = 20210118
+    summary: str = "figures"  # what the distance compares: the figures themselves, or the values they predict
+    pilot: int = 0  # prior simulations that fit the regression and set the first tolerance (0: one population)
 
 
 @dataclass
@@ -127,7 +134,8 @@ def run_abc(simulator: Simulator, observed: dict[str, float], settings: Settings
     try:
         sampler = SeededMappingSampler(map_=executor.map if executor else map, seed=settings.seed)
         abc = pyabc.ABCSMC(
-            simulator, prior, pyabc.AdaptivePNormDistance(p=2), population_size=settings.population,
+            simulator, prior, _distance(settings), population_size=pyabc.ConstantPopulationSize(
+                settings.population, nr_calibration_particles=settings.pilot or None),
             sampler=sampler, eps=pyabc.QuantileEpsilon(alpha=settings.epsilon_quantile),
         )
         with tempfile.TemporaryDirectory() as folder:
@@ -145,6 +153,29 @@ def run_abc(simulator: Simulator, observed: dict[str, float], settings: Settings
                        for row in quantiles])
     return Result(list(keys), values, quantiles, weights, dict(observed), generations,
                   time.perf_counter() - started)
+
+
+def _distance(settings: Settings):
+    """How far a simulation's figures are from the observed ones.
+
+    ``figures``: pyabc's adaptive p-norm on the figures, each scaled by its spread among the
+    simulations (Prangle 2017). Every figure weighs alike, however little it says about the
+    unknowns, so with many noisy figures the informative ones are drowned out.
+
+    ``regression``: semi-automatic ABC (Fearnhead & Prangle 2012; pyabc's ``PredictorSumstat``
+    with ``LinearPredictor``, Schälte & Hasenauer 2022). A linear regression of each unknown's
+    prior quantile on all figures is fitted to the pilot sample of prior simulations; a
+    simulation's summary is the unknowns its figures predict, and the distance is the Euclidean
+    distance between those predictions and the ones the observed figures give. A figure counts as
+    much as it tells about some unknown; an unknown the figures do not predict adds almost nothing.
+    """
+    import pyabc
+
+    if settings.summary == "figures":
+        return pyabc.AdaptivePNormDistance(p=2)
+    sumstat = pyabc.PredictorSumstat(pyabc.LinearPredictor(), fit_ixs={0}, all_particles=True,
+                                     normalize_labels=False)
+    return pyabc.PNormDistance(p=2, sumstat=sumstat)
 
 
 def assimilate(spec: ScenarioSpec, keys: Sequence[str], observed: dict[str, float], settings: Settings,

@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation.assimilation.abc import Settings, prior_of
+from simulation.assimilation.abc import SUMMARIES, Settings, prior_of
 from simulation.assimilation.observables import MEASURES, observed
 from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.scenario.loader import read_text_file
@@ -74,6 +74,8 @@ def load_config(path: str | Path, abc_overrides: dict | None = None) -> Config:
             min_acceptance_rate=float(abc.get("min_acceptance_rate", Settings.min_acceptance_rate)),
             epsilon_quantile=float(abc.get("epsilon_quantile", Settings.epsilon_quantile)),
             seed=int(data.get("seed", Settings.seed)),
+            summary=str(abc.get("summary", Settings.summary)),
+            pilot=int(abc.get("pilot", Settings.pilot)),
         )
     except (TypeError, ValueError) as exc:
         raise AssimilationError(f"{path}: abc: {exc}") from None
@@ -81,6 +83,10 @@ def load_config(path: str | Path, abc_overrides: dict | None = None) -> Config:
         raise AssimilationError(f"{path}: abc: population must be 10-100000 and max_generations 1-100")
     if not 0.0 < settings.epsilon_quantile <= 1.0:
         raise AssimilationError(f"{path}: abc: epsilon_quantile must be in (0, 1]; got {settings.epsilon_quantile}")
+    if settings.summary not in SUMMARIES:
+        raise AssimilationError(f"{path}: abc: summary must be one of {', '.join(SUMMARIES)}; got {settings.summary!r}")
+    if not (settings.pilot == 0 or 20 <= settings.pilot <= 1_000_000):
+        raise AssimilationError(f"{path}: abc: pilot must be 0 (one population) or 20-1000000 simulations; got {settings.pilot}")
     if not 0.0 <= settings.min_acceptance_rate < 1.0 or not 0 <= settings.seed < 2**63:
         raise AssimilationError(f"{path}: abc: min_acceptance_rate must be in [0, 1) and seed in [0, 2**63)")
     keys = tuple(need("parameters", dict).get("keys", ()))

@@ -76,9 +76,7 @@ def write_posterior(folder: Path, result: Result, spec: Any, provenance: dict[st
         summary = parameter_summary(result, spec)
         data = {
             **provenance,
-            "method": "ABC-SMC (pyabc): uniform quantiles of the scenario's priors, adaptive p-norm distance "
-                      "(p = 2, scales refitted each generation), tolerance the "
-                      f"{(provenance.get('settings') or {}).get('epsilon_quantile', 0.5):g} quantile of the distances",
+            "method": method(provenance.get("settings") or {}),
             "observations": result.observed,
             "generations": result.generations,
             "effective_sample_size": float(1.0 / np.sum(result.weights**2)),
@@ -97,10 +95,25 @@ def write_posterior(folder: Path, result: Result, spec: Any, provenance: dict[st
     return folder
 
 
+def method(settings: dict[str, Any]) -> str:
+    """The method in one sentence, from the run's settings."""
+    generations = int(settings.get("max_generations", 1))
+    kind = "rejection ABC" if generations == 1 else f"ABC-SMC (at most {generations} generations)"
+    if settings.get("summary", "figures") == "regression":
+        distance = (f"semi-automatic summaries (a linear regression of the unknowns on the figures, fitted to "
+                    f"{settings.get('pilot') or settings.get('population')} prior simulations; Fearnhead & Prangle 2012), "
+                    "Euclidean distance between the unknowns the figures predict")
+    else:
+        distance = "adaptive p-norm distance on the figures (p = 2, scales refitted each generation)"
+    return (f"{kind} with pyabc: uniform quantiles of the scenario's priors, {distance}, tolerance the "
+            f"{settings.get('epsilon_quantile', 0.5):g} quantile of the distances")
+
+
 def markdown(data: dict[str, Any]) -> str:
     lines = [f"# Posterior through {data['through']}", "",
              f"Written by `{data['command']}` from `{data['scenario']}` (seed {data['settings']['seed']}). "
              "Generated: do not edit by hand. Method: docs/FORECASTING.md.", "",
+             f"Method: {data['method']}.", "",
              f"{data['particles']} particles, effective sample size {data['effective_sample_size']:.0f}; "
              f"wall time {data['wall_time_seconds']:.0f} s.", "",
              "## Generations", "", "| generation | tolerance | simulations | acceptance rate | effective sample size |",

@@ -67,7 +67,8 @@ def assimilate(file: Path, through: int, out: Path | None, population: int | Non
     if not quiet:
         click.echo(f"Assimilating {len(observed)} observed figures (2021-{through}) into {len(keys)} uncertain values "
                    f"with ABC (pyabc): {config.settings.population} particles, at most {config.settings.max_generations} "
-                   f"generation(s), tolerance the {config.settings.epsilon_quantile:g} quantile of the distances, "
+                   f"generation(s), {config.settings.summary} as summaries, "
+                   f"tolerance the {config.settings.epsilon_quantile:g} quantile of the distances, "
                    f"{workers} worker(s).", err=True)
     result = condition(config.spec_through(through), keys, observed, config.settings, workers=workers)
     command = shlex.join(["simulate", *sys.argv[1:]]) if sys.argv else "simulate assimilate"
