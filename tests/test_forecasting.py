@@ -298,6 +298,7 @@ def test_scored_table_holds_the_known_scores() -> None:
     point = table.loc[(2021, "city_va_growth", 2022, "model")]
     assert point["observed"] == -1.3 and point["crps"] == pytest.approx(2.0)
     assert point["sign_right"] == False and point["inside_90"] == False  # noqa: E712
+    assert point["p_sign"] == 0.0  # the one member, 0.7, has the wrong sign
     rw = table.loc[(2021, "city_va_growth", 2022, "rw")]
     assert rw["crps"] == pytest.approx(crps_normal_closed_form(-1.3, 1.0, 2.0))
     assert rw["q05"] == pytest.approx(1.0 - 1.644854 * 2.0, rel=1e-5) and rw["inside_90"] == True  # noqa: E712
@@ -305,8 +306,10 @@ def test_scored_table_holds_the_known_scores() -> None:
     x, w = np.array([-3.0, -2.0, 5.0, 9.0]), np.array([1.0, 1.0, 1.0, 5.0])
     assert weighted["crps"] == pytest.approx(energy_form(-1.9, x, w))
     assert weighted["median"] == 9.0 and weighted["ess"] == pytest.approx(64 / 28)
+    assert weighted["p_sign"] == pytest.approx(2 / 8)  # weight of the negative members, observed −1.9
+    assert table.loc[(2021, "city_va_growth", 2022, "rw"), "p_sign"] == pytest.approx(stats.norm.cdf(0.0, 1.0, 2.0))
     firms = table.loc[(2021, "abovescale_firms", 2022, "model")]
-    assert pd.isna(firms["sign_right"])  # a count has no sign to check
+    assert pd.isna(firms["sign_right"]) and math.isnan(firms["p_sign"])  # a count has no sign to check
     assert firms["inside_90"] == (stats.t.ppf(0.05, 4, 13_000, 500) <= 13_844 <= stats.t.ppf(0.95, 4, 13_000, 500))
     none = table.loc[(2021, "abovescale_firms", 2022, "rw_drift")]
     assert none["kind"] == "none" and "needs 4" in none["note"] and math.isnan(none["crps"])
@@ -361,6 +364,9 @@ def test_table_file_and_markdown_round_trip(tmp_path) -> None:
     path = bt.write_table(table, tmp_path / "backtest.csv")
     back = bt.read_table(path)
     pd.testing.assert_frame_equal(back, table, check_dtype=False)
+    earlier = tmp_path / "earlier.csv"  # a table written before `p_sign` existed still reads
+    pd.read_csv(path).drop(columns=["p_sign"]).to_csv(earlier, index=False)
+    assert bt.read_table(earlier)["p_sign"].isna().all()
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(bt.TableError, match="lacks the columns"):
         bt.read_table(tmp_path / "x.csv")
@@ -379,7 +385,7 @@ def test_table_file_and_markdown_round_trip(tmp_path) -> None:
     row = cells[(label, "2021 → 2023")]
     assert row[2] == "−1.9"
     crps = energy_form(-1.9, np.array([-3.0, -2.0, 5.0, 9.0]), np.array([1.0, 1.0, 1.0, 5.0]))
-    assert row[3] == f"9.0 [−3.0, 9.0] · {crps:.2f} **sign**"  # inside the 90 % band, the wrong sign
+    assert row[3] == f"9.0 [−3.0, 9.0] · {crps:.2f} **sign** (P 0.25)"  # inside the 90 % band, the wrong sign
     assert row[4].startswith("10.2 [") and "**out**" in row[4] and "**sign**" in row[4]
     assert all("2025" not in key[1] for key in cells)  # unobserved years are not in the document table
     with pytest.raises(ValueError, match="backtest:start"):

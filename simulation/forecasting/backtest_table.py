@@ -36,9 +36,10 @@ from simulation.forecasting.predictive import KEYS, Ensemble, NoForecast, from_r
 QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 COLUMNS = (
     *KEYS, "period", "observed", "bound", "median", "q05", "q25", "q75", "q95", "crps", "inside_50", "inside_90",
-    "sign_right", "p_bound", "kind", "members", "ess", "note",
+    "sign_right", "p_sign", "p_bound", "kind", "members", "ess", "note",
 )  # fmt: skip
 BOOLEAN = ("inside_50", "inside_90", "sign_right")
+ADDED_LATER = ("p_sign",)  # columns a table from an earlier version may lack (read as missing values)
 MODEL = "model"
 SOURCE_ORDER = ("model", "rw", "rw_drift", "ar1")
 SOURCE_LABELS = {
@@ -86,7 +87,8 @@ def score(forecasts: pd.DataFrame, observations: pd.DataFrame | None = None) -> 
 def _score_row(row: dict[str, Any], obs: Any) -> dict[str, Any]:
     out: dict[str, Any] = {k: row[k] for k in KEYS}
     out.update(origin=int(row["origin"]), year=int(row["year"]), period="", observed=math.nan, bound="",
-               crps=math.nan, inside_50=None, inside_90=None, sign_right=None, p_bound=math.nan, note="")
+               crps=math.nan, inside_50=None, inside_90=None, sign_right=None, p_sign=math.nan, p_bound=math.nan,
+               note="")
     if obs is not None:
         out.update(period=obs.period, observed=float(obs.value), bound=obs.bound)
     predictive = from_row(row)
@@ -108,8 +110,11 @@ def _score_row(row: dict[str, Any], obs: Any) -> dict[str, Any]:
     for level in scores.BANDS:
         low, high = predictive.quantile(scores.central_bounds(level))
         out[f"inside_{round(level * 100)}"] = scores.inside(y, float(low), float(high))
-    if SERIES_BY_ID[row["series"]].kind == "growth":
+    if SERIES_BY_ID[row["series"]].kind == "growth" and y != 0:
         out["sign_right"] = scores.sign_right(y, out["median"])
+        # how much of the forecast had the observed sign: how surprised the forecaster should be
+        at_least_zero = predictive.prob_at_least(0.0)
+        out["p_sign"] = at_least_zero if y > 0 else 1.0 - at_least_zero
     return out
 
 
@@ -211,6 +216,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype={c: str for c in text_columns})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise TableError(f"{path} is not a readable CSV table ({exc})") from None
+    for column in ADDED_LATER:
+        if column not in table:
+            table[column] = math.nan  # a table written before the column existed
     missing = [c for c in COLUMNS if c not in table]
     if missing:
         raise TableError(f"{path} is not a backtest table: it lacks the columns {', '.join(missing)}")
@@ -224,7 +232,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         for column in ("origin", "year", "members"):
             table[column] = table[column].astype(int)
-        for column in ("observed", *QUANTILES, "crps", "p_bound", "ess"):
+        for column in ("observed", *QUANTILES, "crps", "p_sign", "p_bound", "ess"):
             table[column] = table[column].astype(float)
     except (TypeError, ValueError) as exc:
         raise TableError(f"{path}: a numeric column holds text ({exc})") from None
@@ -259,7 +267,7 @@ def _cell(row: pd.Series | None, digits: int) -> str:
         if _false(row["inside_90"]):
             text += " **out**"
         if _false(row["sign_right"]):
-            text += " **sign**"
+            text += f" **sign** (P {row['p_sign']:.2f})"
     elif math.isfinite(row["p_bound"]):
         text += f" · P(≥ bound) {row['p_bound']:.2f}"
     return text
@@ -319,8 +327,8 @@ def markdown_summary(summary: pd.DataFrame) -> str:
 
 LEGEND = (
     "Each cell: median [5 %, 95 %] of the predictive distribution · CRPS (in the series' unit; lower is "
-    "better). **out**: the observation lies outside the central 90 % band; **sign**: the median has the "
-    "wrong sign. \"no forecast\": the benchmark had too little history for a predictive with a finite mean "
+    "better). **out**: the observation lies outside the central 90 % band; **sign** (P p): the median has the "
+    "wrong sign, and p of the forecast had the observed one. \"no forecast\": the benchmark had too little history for a predictive with a finite mean "
     "(random walk: 3 consecutive observed years; with drift and AR(1): 4). A period such as Q1–Q3 marks a "
     "year-to-date figure scored as the year's. ≥: a lower bound, scored only by the forecast's probability "
     "of reaching it. Skill: 1 − CRPS(model) / CRPS(benchmark) over the forecasts both made (positive: the "
