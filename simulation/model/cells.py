@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from simulation.model.model import ClusterModel
 
 
-def by_cell(m: ClusterModel, weights: np.ndarray) -> np.ndarray:
-    """(cluster, town) sums of a per-row quantity over rows 0..n of the firm table."""
+def by_cell(m: ClusterModel, *weights: np.ndarray) -> list[np.ndarray]:
+    """(cluster, town) sums of each per-row quantity over rows 0..n of the firm table (the cell
+    index is computed once for all of them)."""
     f, n = m.firms, m.firms.n
     C, T = m.n_clusters, m.towns.n
-    return np.bincount(f.cluster[:n] * T + f.town[:n], weights=weights, minlength=C * T).reshape(C, T)
+    cell = f.cluster[:n] * T + f.town[:n]
+    return [np.bincount(cell, weights=w, minlength=C * T).reshape(C, T) for w in weights]
 
 
 def aggregate(m: ClusterModel) -> SimpleNamespace:
@@ -36,11 +38,9 @@ def aggregate(m: ClusterModel) -> SimpleNamespace:
     else:
         alive = f.alive[:n]
         above = alive & f.above_scale[:n]
-        capacity = by_cell(m, f.capacity[:n])
-        revenue = by_cell(m, f.revenue[:n])
-        revenue_above = by_cell(m, np.where(above, f.revenue[:n], 0.0))
-        firms = by_cell(m, alive.astype(np.float64))
-        firms_above = by_cell(m, above.astype(np.float64))
+        capacity, revenue, revenue_above, firms, firms_above = by_cell(
+            m, f.capacity[:n], f.revenue[:n], np.where(above, f.revenue[:n], 0.0), alive.astype(np.float64),
+            above.astype(np.float64))
     floor = capacity * m.floor_per_capacity[:, None]
     return SimpleNamespace(
         revenue=revenue,

@@ -165,7 +165,6 @@ def _productivity(
     permanent = np.empty(n)
     transient = np.empty(n)
     todo = np.arange(n)
-    floor = break_even
     for _ in range(100):
         k = todo.size
         permanent[todo] = behaviour.productivity_dispersion * (

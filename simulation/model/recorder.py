@@ -140,7 +140,8 @@ class Recorder:
         """
         m, f, n = self.m, self.m.firms, self.m.firms.n
         annual = np.where(f.alive[:n], f.revenue_last[:n], 0.0)
-        return cells.by_cell(m, annual), cells.by_cell(m, np.where(f.above_scale[:n], annual, 0.0))
+        rev_all, rev_above = cells.by_cell(m, annual, np.where(f.above_scale[:n], annual, 0.0))
+        return rev_all, rev_above
 
     def _year_statistics(self) -> dict[str, np.ndarray]:
         """The calendar year just ended on the statistics' basis; then start the next year's accounts."""
